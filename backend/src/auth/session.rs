@@ -1,0 +1,151 @@
+//! Server-side sessions: one row per login or issued token. A token is honoured only
+//! while its row exists and is unexpired, on every instance sharing the database.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use crate::entity::session::{self, Column, Entity as Sessions};
+
+pub use crate::entity::session::Model as Session;
+use crate::entity::user;
+use crate::users::now;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A browser login: the token sits in the HttpOnly cookie and renews while used.
+    Cookie,
+    /// An API token from `POST /auth/token`; it never renews.
+    Bearer,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cookie => "cookie",
+            Kind::Bearer => "bearer",
+        }
+    }
+}
+
+/// Who opened the session, for the session list.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub ttl: Duration,
+    pub absolute: Duration,
+}
+
+/// Last-seen times are written at most this often per session, so an active user
+/// does not cost a write per request.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    kind: Kind,
+    lifetimes: Lifetimes,
+    client: Client,
+) -> Result<session::Model, DbErr> {
+    let now = now();
+    let mut id = [0u8; 32];
+    rand::rng().fill_bytes(&mut id);
+    let absolute = now + lifetimes.absolute;
+    session::ActiveModel {
+        id: Set(id.iter().map(|b| format!("{b:02x}")).collect()),
+        user_id: Set(user_id),
+        kind: Set(kind.as_str().to_owned()),
+        created_at: Set(now),
+        expires_at: Set((now + lifetimes.ttl).min(absolute)),
+        absolute_expires_at: Set(absolute),
+        last_seen_at: Set(now),
+        ip: Set(client.ip),
+        user_agent: Set(client.user_agent.map(|ua| ua.chars().take(255).collect())),
+    }
+    .insert(db)
+    .await
+}
+
+/// The live session `id` and its account, in one query.
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<(session::Model, user::Model)>, DbErr> {
+    let now = Utc::now();
+    let found = Sessions::find_by_id(id.to_owned())
+        .filter(Column::ExpiresAt.gt(now))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(session, user)| user.map(|user| (session, user))))
+}
+
+pub fn is_cookie(session: &session::Model) -> bool {
+    session.kind == Kind::Cookie.as_str()
+}
+
+/// Moves the expiry of a cookie session forward (never past its absolute end).
+/// Returns the new expiry, or `None` when there is nothing to gain.
+pub async fn extend(
+    db: &impl ConnectionTrait,
+    session: &session::Model,
+    ttl: Duration,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let now = now();
+    let expires_at = (now + ttl).min(session.absolute_expires_at);
+    if expires_at <= session.expires_at {
+        return Ok(None);
+    }
+    Sessions::update_many()
+        .col_expr(Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(Column::LastSeenAt, Expr::value(now))
+        .filter(Column::Id.eq(&session.id))
+        .exec(db)
+        .await?;
+    Ok(Some(expires_at))
+}
+
+pub async fn touch(db: &impl ConnectionTrait, session: &session::Model) -> Result<(), DbErr> {
+    let now = now();
+    if now - session.last_seen_at < TOUCH_EVERY {
+        return Ok(());
+    }
+    Sessions::update_many()
+        .col_expr(Column::LastSeenAt, Expr::value(now))
+        .filter(Column::Id.eq(&session.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    Sessions::delete_by_id(id.to_owned()).exec(db).await?;
+    Ok(())
+}
+
+/// Ends every session of an account (password change, demotion, deletion).
+pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    Sessions::delete_many()
+        .filter(Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes expired rows; run periodically so the table stays small.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let result = Sessions::delete_many()
+        .filter(Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -1,0 +1,130 @@
+//! The `backend` command line: `serve` (default), `migrate`, `create-admin`, `openapi`.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use shared::{Role, SignupRequest};
+
+use crate::auth::password::Passwords;
+use crate::config::Settings;
+use crate::startup::Application;
+use crate::{database, openapi, telemetry, users};
+
+#[derive(Debug, Parser)]
+#[command(name = "backend", version, about = "User-management API server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account.
+    CreateAdmin(CreateAdmin),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateAdmin {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub first_name: String,
+    #[arg(long)]
+    pub last_name: String,
+    #[arg(long)]
+    pub mobile: String,
+    #[arg(long, default_value = "Where was this admin account created?")]
+    pub security_question: String,
+    /// Read from ADMIN_PASSWORD, else prompted for (never a command-line argument,
+    /// which other users could see in the process list).
+    #[arg(skip)]
+    pub password: Option<SecretString>,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            println!("{}", openapi::to_json());
+            Ok(())
+        }
+        Command::Serve => {
+            let settings = Settings::from_env()?;
+            telemetry::init();
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(
+                "listening on http://{}:{} (API docs at /docs)",
+                settings.bind_addr.ip(),
+                app.port()
+            );
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::from_env()?;
+            telemetry::init();
+            let db = database::connect(&settings).await?;
+            database::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin(args) => {
+            let settings = Settings::from_env()?;
+            telemetry::init();
+            create_admin(&settings, args).await
+        }
+    }
+}
+
+async fn create_admin(settings: &Settings, args: CreateAdmin) -> anyhow::Result<()> {
+    let password = match args.password {
+        Some(p) => p,
+        None => secret_from_env_or_prompt("ADMIN_PASSWORD", "Password for the new admin: ")?,
+    };
+    let answer = secret_from_env_or_prompt(
+        "ADMIN_SECURITY_ANSWER",
+        &format!("{} ", args.security_question),
+    )?;
+    let request = SignupRequest {
+        first_name: args.first_name,
+        last_name: args.last_name,
+        username: args.username,
+        email: args.email,
+        mobile: args.mobile,
+        password: password.expose_secret().to_owned(),
+        security_question: args.security_question,
+        security_answer: answer.expose_secret().to_owned(),
+    };
+    let account = request.validate().map_err(|fields| {
+        let list: Vec<String> = fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
+        anyhow::anyhow!("invalid admin account: {}", list.join("; "))
+    })?;
+    let db = database::connect(settings).await?;
+    database::migrate(&db).await?;
+    let user = users::create(
+        &db,
+        &Passwords::for_this_machine(),
+        account,
+        Some(Role::Admin),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("could not create the admin: {e}"))?;
+    println!("created admin '{}' (id {})", user.username, user.id);
+    Ok(())
+}
+
+fn secret_from_env_or_prompt(variable: &str, prompt: &str) -> anyhow::Result<SecretString> {
+    if let Some(value) = std::env::var(variable).ok().filter(|v| !v.is_empty()) {
+        return Ok(SecretString::from(value));
+    }
+    let value = rpassword::prompt_password(prompt)
+        .with_context(|| format!("set {variable} or run in a terminal to be prompted"))?;
+    Ok(SecretString::from(value))
+}

@@ -1,0 +1,4 @@
+//! SeaORM entities, one per table; the schema itself lives in the `migration` crate.
+
+pub mod session;
+pub mod user;

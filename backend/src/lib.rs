@@ -1,0 +1,15 @@
+//! The user-management API server. `main.rs` only parses the command line; everything
+//! else lives here so the black-box tests can start the real application in-process.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod entity;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,25 @@
+//! Every HTTP route, composed from one `configure` per area.
+
+pub mod auth;
+pub mod docs;
+pub mod health;
+pub mod users;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+use crate::auth::origin::refuse_foreign_origins;
+use crate::auth::renew_session_cookie;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure)
+        .configure(docs::configure)
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(renew_session_cookie))
+                .wrap(from_fn(refuse_foreign_origins))
+                .route("/openapi.json", web::get().to(docs::openapi_json))
+                .configure(auth::configure)
+                .configure(users::configure),
+        );
+}

@@ -1,0 +1,206 @@
+//! `/api/v1/users`: everyone logged in may read; admins manage; users may edit only
+//! their own profile, never a role.
+
+use actix_web::{HttpResponse, web};
+use secrecy::SecretString;
+use shared::{
+    CreateUserRequest, ErrorResponse, ListUsersQuery, ProfileChanges, Role, UpdateUserRequest,
+    User, UserPage,
+};
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/users")
+            .route("", web::get().to(list_users))
+            .route("", web::post().to(create_user))
+            .route("/{id}", web::get().to(get_user))
+            .route("/{id}", web::put().to(update_user))
+            .route("/{id}", web::delete().to(delete_user)),
+    );
+}
+
+/// List accounts, a page at a time.
+///
+/// `q` is a case-insensitive prefix match on username, email, first name, last name or
+/// mobile ("ada lov" matches first + last name). Sorted by `created_at` unless `sort`
+/// says otherwise.
+#[utoipa::path(
+    get, path = "/api/v1/users", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(ListUsersQuery),
+    responses(
+        (status = 200, description = "One page of accounts", body = UserPage),
+        (status = 400, description = "Invalid paging, sort or filter", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<ListUsersQuery>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    let params = query.validate().map_err(ApiError::Validation)?;
+    let (items, total) = users::list(&state.db, &params).await?;
+    Ok(web::Json(UserPage {
+        items: items.into_iter().map(users::to_api).collect(),
+        total,
+        page: params.page,
+        per_page: params.per_page,
+    }))
+}
+
+/// Create an account (admins).
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Account created", body = User),
+        (status = 400, description = "Invalid fields", body = ErrorResponse),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    current.require_admin()?;
+    let account = body.account.validate().map_err(ApiError::Validation)?;
+    let role = body.role.unwrap_or(Role::User);
+    let user = users::create(&state.db, &state.passwords, account, Some(role)).await?;
+    tracing::info!(created = user.id, role = %user.role, "account created by admin");
+    Ok(HttpResponse::Created().json(users::to_api(user)))
+}
+
+/// One account.
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    _current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<web::Json<User>, ApiError> {
+    let user = users::get(&state.db, id.into_inner()).await?;
+    Ok(web::Json(users::to_api(user)))
+}
+
+/// Change an account.
+///
+/// Admins may change anyone, including `role` and `password` (which ends that
+/// account's sessions). Users may change only their own profile fields. The last admin
+/// cannot be demoted.
+#[utoipa::path(
+    put, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated account", body = User),
+        (status = 400, description = "Invalid fields", body = ErrorResponse),
+        (status = 403, description = "Not allowed to change this account or field", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "Value already in use, or the last admin would be demoted", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<i32>,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<web::Json<User>, ApiError> {
+    let id = id.into_inner();
+    let is_self = id == current.user.id;
+    if !current.is_admin() {
+        if !is_self {
+            return Err(ApiError::Forbidden("You may only change your own account."));
+        }
+        if body.role.is_some_and(|role| role != current.role()) {
+            return Err(ApiError::Forbidden("You cannot change your own role."));
+        }
+        if body.password.is_some() {
+            return Err(ApiError::Forbidden(
+                "Change your password with POST /api/v1/auth/password.",
+            ));
+        }
+    }
+    let target = if is_self {
+        current.user
+    } else {
+        users::get(&state.db, id).await?
+    };
+    let changes = body
+        .validate(&users::to_api(target))
+        .map_err(ApiError::Validation)?;
+    let mut update = profile_update(&state, changes.profile).await?;
+    update.role = changes.role;
+    if let Some(password) = changes.password {
+        let hash = state
+            .passwords
+            .hash(SecretString::from(password.into_inner()))
+            .await?;
+        update.password_hash = Some(hash);
+    }
+    let user = users::update(&state.db, id, update).await?;
+    Ok(web::Json(users::to_api(user)))
+}
+
+/// Delete an account (admins). Its sessions end at once. The last admin cannot be
+/// deleted.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "The last admin cannot be deleted", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    current.require_admin()?;
+    users::delete(&state.db, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Profile changes ready to store: the new security answer, if any, hashed.
+pub(crate) async fn profile_update(
+    state: &AppState,
+    mut profile: ProfileChanges,
+) -> Result<users::Update, ApiError> {
+    let security_answer_hash = match profile.security_answer.take() {
+        Some(answer) => Some(
+            state
+                .passwords
+                .hash(SecretString::from(answer.into_inner()))
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(users::Update {
+        profile,
+        security_answer_hash,
+        ..Default::default()
+    })
+}

@@ -1,0 +1,109 @@
+//! Builds the application from [`Settings`]: database, migrations, listener, routes.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpServer, http, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::cookie::SessionCookie;
+use crate::auth::origin::AllowedOrigins;
+use crate::auth::password::Passwords;
+use crate::auth::session::{self, Lifetimes};
+use crate::auth::token::Tokens;
+use crate::config::{Settings, secret_bytes};
+use crate::state::AppState;
+use crate::{database, error, routes};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects, migrates and binds `settings.bind_addr` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = database::connect(&settings).await?;
+        database::migrate(&db).await?;
+        let listener = TcpListener::bind(settings.bind_addr)
+            .with_context(|| format!("could not listen on {} (BIND_ADDR)", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            passwords: Passwords::for_this_machine(),
+            tokens: Tokens::new(secret_bytes(&settings.jwt_secret)),
+            lifetimes: Lifetimes {
+                ttl: chrono::Duration::from_std(settings.session_ttl)?,
+                absolute: chrono::Duration::from_std(settings.session_absolute_ttl)?,
+            },
+            cookie: SessionCookie::new(settings.cookie_secure),
+            origins: AllowedOrigins::new(settings.allowed_origins.clone()),
+        });
+        let json_limit = settings.json_limit;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(json_limit)
+                        .error_handler(error::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(cors(state.origins.extra()))
+                .wrap(ErrorHandlers::new().default_handler(error::envelope_other_errors))
+                .wrap(TracingLogger::default())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server stops (Ctrl-C / SIGTERM in production), purging
+    /// expired sessions hourly meanwhile.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let db = self.db;
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60 * 60));
+            loop {
+                every.tick().await;
+                match session::purge_expired(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+                }
+            }
+        });
+        let result = self.server.await;
+        purge.abort();
+        result
+    }
+}
+
+/// Cross-origin access for the configured origins only, with credentials. Requests
+/// from other origins are not blocked here: they get no CORS headers, and the origin
+/// check answers state changes with a JSON 403.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .supports_credentials()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION])
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

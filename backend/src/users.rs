@@ -1,0 +1,309 @@
+//! Accounts: queries and mutations on the `users` table. Handlers stay thin and call
+//! these; every rule that needs the database (unique values, "keep one admin") is
+//! enforced here, atomically.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use secrecy::SecretString;
+use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
+
+use crate::auth::password::Passwords;
+use crate::auth::session;
+use crate::entity::user::{self, Column, Entity as Users};
+use crate::error::ApiError;
+
+/// Timestamps are kept to whole seconds: MySQL's DATETIME has no fractions, and
+/// SQLite should read back exactly what MySQL would.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+pub fn role_of(model: &user::Model) -> Role {
+    Role::parse(&model.role).unwrap_or(Role::User)
+}
+
+pub fn to_api(model: user::Model) -> User {
+    User {
+        role: role_of(&model),
+        id: model.id,
+        first_name: model.first_name,
+        last_name: model.last_name,
+        username: model.username,
+        email: model.email,
+        mobile: model.mobile,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        last_login_at: model.last_login_at,
+    }
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, DbErr> {
+    Users::find_by_id(id).one(db).await
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<user::Model, ApiError> {
+    find(db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The account a login names: by username, or by email when it contains `@`.
+pub async fn find_by_login(
+    db: &DatabaseConnection,
+    login: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let login = login.trim();
+    let column = if login.contains('@') {
+        Column::Email
+    } else {
+        Column::Username
+    };
+    Users::find().filter(column.eq(login)).one(db).await
+}
+
+/// Creates an account. With no explicit role, the first account of an empty database
+/// becomes the admin and every later one a user.
+pub async fn create(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    account: NewAccount,
+    role: Option<Role>,
+) -> Result<user::Model, ApiError> {
+    let (password_hash, answer_hash) = tokio::try_join!(
+        passwords.hash(SecretString::from(account.password.into_inner())),
+        passwords.hash(SecretString::from(account.security_answer.into_inner())),
+    )?;
+    let now = now();
+    let model = user::ActiveModel {
+        first_name: Set(account.first_name.into_inner()),
+        last_name: Set(account.last_name.into_inner()),
+        username: Set(account.username.into_inner()),
+        email: Set(account.email.into_inner()),
+        mobile: Set(account.mobile.into_inner()),
+        password_hash: Set(password_hash),
+        security_question: Set(Some(account.security_question.into_inner())),
+        security_answer_hash: Set(Some(answer_hash)),
+        role: Set(role.unwrap_or(Role::User).as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+
+    if role.is_none() && is_first_account(db, model.id).await? {
+        let mut promote = model.into_active_model();
+        promote.role = Set(Role::Admin.as_str().to_owned());
+        return Ok(promote.update(db).await?);
+    }
+    Ok(model)
+}
+
+/// Whether `id` is the oldest account. Of several concurrent first signups only one
+/// holds the lowest id, so exactly one becomes admin.
+async fn is_first_account(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+    let first: Option<Option<i32>> = Users::find()
+        .select_only()
+        .column_as(Column::Id.min(), "first")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(first.flatten() == Some(id))
+}
+
+/// One page of accounts and the number matching in all.
+pub async fn list(
+    db: &DatabaseConnection,
+    params: &ListUsers,
+) -> Result<(Vec<user::Model>, u64), DbErr> {
+    let mut select = Users::find();
+    if let Some(q) = &params.q {
+        select = select.filter(search_condition(q));
+    }
+    if let Some(role) = params.role {
+        select = select.filter(Column::Role.eq(role.as_str()));
+    }
+    let order = if params.sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let column = match params.sort.key {
+        SortKey::Username => Column::Username,
+        SortKey::Email => Column::Email,
+        SortKey::CreatedAt => Column::CreatedAt,
+        SortKey::LastLoginAt => Column::LastLoginAt,
+    };
+    let page = select
+        .clone()
+        .order_by(column, order.clone())
+        .order_by(Column::Id, order)
+        .offset((params.page - 1) * params.per_page)
+        .limit(params.per_page);
+    tokio::try_join!(page.all(db), select.count(db))
+}
+
+/// Case-insensitive prefix match (the columns collate case-insensitively), so every
+/// branch can use an index. "ada lov" also matches first name "Ada" + last name
+/// "Lovelace".
+fn search_condition(q: &str) -> Condition {
+    let prefix = |s: &str| LikeExpr::new(format!("{}%", escape_like(s))).escape('\\');
+    let mut any = Condition::any()
+        .add(Column::Username.like(prefix(q)))
+        .add(Column::Email.like(prefix(q)))
+        .add(Column::FirstName.like(prefix(q)))
+        .add(Column::LastName.like(prefix(q)))
+        .add(Column::Mobile.like(prefix(q)));
+    let digits = q.trim_start_matches('+');
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !q.starts_with('+') {
+        any = any.add(Column::Mobile.like(prefix(&format!("+{digits}"))));
+    }
+    if let Some((first, last)) = q.split_once(char::is_whitespace) {
+        let last = last.trim();
+        if !last.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(Column::FirstName.like(prefix(first)))
+                    .add(Column::LastName.like(prefix(last))),
+            );
+        }
+    }
+    any
+}
+
+fn escape_like(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Everything an update may change, already validated and hashed.
+#[derive(Default)]
+pub struct Update {
+    pub profile: ProfileChanges,
+    pub security_answer_hash: Option<String>,
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+}
+
+/// Applies `update` to account `id` in one transaction. Demoting the last admin is
+/// refused; a role or password change ends every session of the account.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i32,
+    update: Update,
+) -> Result<user::Model, ApiError> {
+    let txn = db.begin().await?;
+    let current = Users::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let role_changes = update.role.is_some_and(|r| r != role_of(&current));
+    if role_changes && role_of(&current) == Role::Admin {
+        ensure_another_admin(&txn).await?;
+    }
+    let ends_sessions = role_changes || update.password_hash.is_some();
+
+    let mut model = current.into_active_model();
+    let p = update.profile;
+    if let Some(v) = p.first_name {
+        model.first_name = Set(v.into_inner());
+    }
+    if let Some(v) = p.last_name {
+        model.last_name = Set(v.into_inner());
+    }
+    if let Some(v) = p.username {
+        model.username = Set(v.into_inner());
+    }
+    if let Some(v) = p.email {
+        model.email = Set(v.into_inner());
+    }
+    if let Some(v) = p.mobile {
+        model.mobile = Set(v.into_inner());
+    }
+    if let Some(v) = p.security_question {
+        model.security_question = Set(Some(v.into_inner()));
+    }
+    if let Some(hash) = update.security_answer_hash {
+        model.security_answer_hash = Set(Some(hash));
+    }
+    if let Some(role) = update.role {
+        model.role = Set(role.as_str().to_owned());
+    }
+    if let Some(hash) = update.password_hash {
+        model.password_hash = Set(hash);
+    }
+    model.updated_at = Set(now());
+    let updated = model.update(&txn).await?;
+    if ends_sessions {
+        session::revoke_all(&txn, id).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes account `id` (its sessions go with it), unless it is the last admin.
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    let current = Users::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if role_of(&current) == Role::Admin {
+        ensure_another_admin(&txn).await?;
+    }
+    session::revoke_all(&txn, id).await?;
+    Users::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Locks the admin rows (MySQL) so two concurrent demotions cannot both pass.
+async fn ensure_another_admin(txn: &impl ConnectionTrait) -> Result<(), ApiError> {
+    let admins: Vec<i32> = Users::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Role.eq(Role::Admin.as_str()))
+        .lock_exclusive()
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if admins.len() <= 1 {
+        return Err(ApiError::Conflict {
+            message: "This is the last admin account; make another admin first.".to_owned(),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+pub async fn record_login(db: &DatabaseConnection, id: i32) -> Result<DateTime<Utc>, DbErr> {
+    let at = now();
+    Users::update_many()
+        .col_expr(Column::LastLoginAt, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_off\"), r"50\%\_off\\");
+    }
+}

@@ -1,0 +1,10 @@
+//! Types and rules shared by the API server and the browser app.
+//!
+//! This crate compiles to WebAssembly: server-only derives (OpenAPI schemas) sit behind
+//! the `openapi` feature.
+
+pub mod api;
+pub mod validate;
+
+pub use api::*;
+pub use validate::{FieldErrors, Strength};
