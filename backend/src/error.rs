@@ -185,9 +185,16 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
     let api = match &err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
         E::ContentType => ApiError::UnsupportedMediaType,
-        E::Deserialize(e) if e.is_data() => ApiError::Unprocessable(format!(
-            "The JSON body does not have the expected shape: {e}"
-        )),
+        E::Deserialize(e) if e.is_data() => {
+            // serde names the expected type; its "at line 1 column 9" suffix is noise.
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            ApiError::Unprocessable(format!(
+                "The JSON body does not have the expected shape: {message}."
+            ))
+        }
         E::Deserialize(_) => ApiError::BadRequest("The body is not valid JSON.".to_owned()),
         _ => ApiError::BadRequest("The request body could not be read.".to_owned()),
     };

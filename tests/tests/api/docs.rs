@@ -1,0 +1,106 @@
+//! Health probes, the OpenAPI document and Swagger UI.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::db_test;
+use crate::helpers::*;
+
+db_test!(health_and_readiness, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client_without_origin();
+    let health: Value = json(client.get("/health").await).await;
+    assert_eq!(health["status"], "ok");
+    let ready: Value = json(client.get("/ready").await).await;
+    assert_eq!(ready["status"], "ready");
+});
+
+/// The committed `openapi/openapi.json` must be what the server serves; regenerate
+/// it with `cargo run -p backend -- openapi > openapi/openapi.json`.
+#[tokio::test]
+async fn committed_spec_is_current() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let res = app.client().get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let served: Value = res.json().await.unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        served == committed,
+        "openapi/openapi.json is stale: run `cargo run -p backend -- openapi > openapi/openapi.json`"
+    );
+}
+
+#[tokio::test]
+async fn every_operation_documents_tag_security_and_errors() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let spec: Value = json(app.client().get("/api/v1/openapi.json").await).await;
+    assert_eq!(spec["openapi"], "3.1.0");
+    let schemes = spec["components"]["securitySchemes"].as_object().unwrap();
+    assert!(schemes.contains_key("cookie") && schemes.contains_key("bearer"));
+    let public = [
+        "/api/v1/auth/signup",
+        "/api/v1/auth/login",
+        "/api/v1/auth/token",
+        "/health",
+        "/ready",
+    ];
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let name = format!("{method} {path}");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{name}: tag"
+            );
+            assert!(op["summary"].is_string(), "{name}: summary");
+            let responses = op["responses"].as_object().unwrap();
+            if public.contains(&path.as_str()) {
+                assert!(op.get("security").is_none(), "{name} is public");
+            } else {
+                let security = op["security"].to_string();
+                assert!(
+                    security.contains("cookie") && security.contains("bearer"),
+                    "{name}: {security}"
+                );
+                assert!(responses.contains_key("401"), "{name}: 401");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{name}: {status}");
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(
+                        schema, "#/components/schemas/ErrorResponse",
+                        "{name} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(operations, 14);
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_at_docs() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let client = app.client();
+    let res = client.get("/docs").await;
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers()["location"], "/docs/");
+    let res = client.get("/docs/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    let init = client
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api/v1/openapi.json"), "{init}");
+}

@@ -1,0 +1,9 @@
+//! Black-box API tests: the real server over HTTP, each test on a fresh database.
+//! Every `db_test!` runs twice, as `<name>::sqlite` and `<name>::mysql`.
+
+mod helpers;
+
+mod auth;
+mod docs;
+mod security;
+mod users;

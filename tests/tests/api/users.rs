@@ -1,0 +1,375 @@
+//! `/api/v1/users`: listing, search, sorting, and the role matrix.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::{Role, User, UserPage};
+
+use crate::db_test;
+use crate::helpers::*;
+
+async fn page(client: &Client, query: &str) -> UserPage {
+    let res = client.get(&format!("/api/v1/users{query}")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{query}");
+    res.json().await.unwrap()
+}
+
+fn usernames(page: &UserPage) -> Vec<&str> {
+    page.items.iter().map(|u| u.username.as_str()).collect()
+}
+
+db_test!(list_paginates_with_totals, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.admin().await;
+    let creates = (0..11).map(|i| {
+        let admin = admin.clone();
+        async move {
+            let res = admin
+                .post("/api/v1/users", &account(&format!("user{i:02}")))
+                .await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    });
+    futures::future::join_all(creates).await;
+
+    let first = page(&admin, "?per_page=5&sort=username").await;
+    assert_eq!((first.total, first.page, first.per_page), (12, 1, 5));
+    assert_eq!(
+        usernames(&first),
+        ["admin", "user00", "user01", "user02", "user03"]
+    );
+    let third = page(&admin, "?per_page=5&page=3&sort=username").await;
+    assert_eq!(usernames(&third), ["user09", "user10"]);
+    let beyond = page(&admin, "?per_page=5&page=9").await;
+    assert!(beyond.items.is_empty());
+    assert_eq!(beyond.total, 12);
+    let default = page(&admin, "").await;
+    assert_eq!(
+        (default.page, default.per_page, default.items.len()),
+        (1, 20, 12)
+    );
+});
+
+db_test!(
+    list_searches_names_addresses_and_mobile_by_prefix,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, _) = app.admin().await;
+        let people = [
+            (
+                "ada",
+                "Ada",
+                "Lovelace",
+                "ada@analytical.org",
+                "+447700900001",
+            ),
+            (
+                "grace",
+                "Grace",
+                "Hopper",
+                "amazing.grace@navy.mil",
+                "+15550000002",
+            ),
+            (
+                "alan",
+                "Alan",
+                "Turing",
+                "alan@bletchley.uk",
+                "+447700900003",
+            ),
+            (
+                "edsger",
+                "Edsger",
+                "Dijkstra",
+                "ewd@utexas.edu",
+                "+31200000004",
+            ),
+            (
+                "under_score",
+                "Percent",
+                "Sign",
+                "pct@example.com",
+                "+31200000005",
+            ),
+        ];
+        for (username, first, last, email, mobile) in people {
+            let mut req = account(username);
+            req.first_name = first.into();
+            req.last_name = last.into();
+            req.email = email.into();
+            req.mobile = mobile.into();
+            assert_eq!(
+                admin.post("/api/v1/users", &req).await.status(),
+                StatusCode::CREATED
+            );
+        }
+        for (q, expected) in [
+            ("ada", vec!["ada"]),
+            ("LOVE", vec!["ada"]),
+            ("hop", vec!["grace"]),
+            ("amazing", vec!["grace"]),
+            ("%2B4477", vec!["ada", "alan"]),
+            ("4477", vec!["ada", "alan"]),
+            ("ewd@", vec!["edsger"]),
+            ("alan%20tur", vec!["alan"]),
+            ("a", vec!["ada", "admin", "alan", "grace"]),
+            ("under_", vec!["under_score"]),
+            ("%25", vec![]),
+            ("_nder", vec![]),
+            ("zzz", vec![]),
+        ] {
+            let found = page(&admin, &format!("?q={q}&sort=username")).await;
+            assert_eq!(usernames(&found), expected, "q={q}");
+            assert_eq!(found.total as usize, expected.len(), "q={q}");
+        }
+    }
+);
+
+db_test!(list_sorts_and_filters_by_role, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.admin().await;
+    for (name, role) in [("carol", "user"), ("bob", "admin"), ("dave", "user")] {
+        app.member(&admin, name, role).await;
+    }
+    assert_eq!(
+        usernames(&page(&admin, "?sort=username").await),
+        ["admin", "bob", "carol", "dave"]
+    );
+    assert_eq!(
+        usernames(&page(&admin, "?sort=-username").await),
+        ["dave", "carol", "bob", "admin"]
+    );
+    assert_eq!(
+        usernames(&page(&admin, "?sort=-email").await),
+        ["dave", "carol", "bob", "admin"]
+    );
+    let by_creation = page(&admin, "?sort=created_at").await;
+    let ids: Vec<i32> = by_creation.items.iter().map(|u| u.id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, ties by id: {ids:?}"
+    );
+    let newest_first = page(&admin, "?sort=-created_at").await;
+    assert_eq!(newest_first.items.first().unwrap().username, "dave");
+    let logins = page(&admin, "?sort=-last_login_at").await;
+    assert!(
+        logins.items.iter().all(|u| u.last_login_at.is_some()),
+        "every member logged in"
+    );
+
+    let admins = page(&admin, "?role=admin&sort=username").await;
+    assert_eq!(usernames(&admins), ["admin", "bob"]);
+    assert_eq!(admins.total, 2);
+    let users = page(&admin, "?role=user&sort=username").await;
+    assert_eq!(usernames(&users), ["carol", "dave"]);
+});
+
+db_test!(list_rejects_bad_parameters, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.admin().await;
+    for (query, field) in [
+        ("?per_page=101", "per_page"),
+        ("?per_page=0", "per_page"),
+        ("?page=0", "page"),
+        ("?page=two", "page"),
+        ("?sort=password_hash", "sort"),
+        ("?role=root", "role"),
+    ] {
+        let (status, error) = error_of(admin.get(&format!("/api/v1/users{query}")).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(error["fields"][field].is_string(), "{query}: {error}");
+    }
+});
+
+db_test!(users_read_but_only_admins_manage, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, admin_user) = app.admin().await;
+    let (bob, bob_user) = app.member(&admin, "bob", "user").await;
+    let (_, carol) = app.member(&admin, "carol", "user").await;
+
+    assert_eq!(page(&bob, "").await.total, 3, "users can list");
+    let one: User = json(bob.get(&format!("/api/v1/users/{}", carol.id)).await).await;
+    assert_eq!(one.username, "carol", "users can read one");
+
+    let forbidden = [
+        bob.post("/api/v1/users", &account("mallory")).await,
+        bob.put(
+            &format!("/api/v1/users/{}", carol.id),
+            &json!({"first_name": "X"}),
+        )
+        .await,
+        bob.delete(&format!("/api/v1/users/{}", carol.id)).await,
+        bob.delete(&format!("/api/v1/users/{}", bob_user.id)).await,
+        bob.put(
+            &format!("/api/v1/users/{}", bob_user.id),
+            &json!({"role": "admin"}),
+        )
+        .await,
+        bob.put(
+            &format!("/api/v1/users/{}", admin_user.id),
+            &json!({"role": "user"}),
+        )
+        .await,
+        bob.put(
+            &format!("/api/v1/users/{}", bob_user.id),
+            &json!({"password": "a brand new passphrase"}),
+        )
+        .await,
+    ];
+    for (i, res) in forbidden.into_iter().enumerate() {
+        let (status, error) = error_of(res).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "case {i}");
+        assert_eq!(error["code"], "forbidden");
+    }
+    let me: User = json(bob.get("/api/v1/auth/me").await).await;
+    assert_eq!(me.role, Role::User);
+
+    let res = bob
+        .put(
+            &format!("/api/v1/users/{}", bob_user.id),
+            &json!({"last_name": "Builder", "role": "user"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "own profile through /users/{{id}}, same role"
+    );
+    assert_eq!(json::<User>(res).await.last_name, "Builder");
+
+    let res = admin
+        .put(
+            &format!("/api/v1/users/{}", carol.id),
+            &json!({"first_name": "Caroline", "role": "admin"}),
+        )
+        .await;
+    let updated: User = json(res).await;
+    assert_eq!(
+        (updated.first_name.as_str(), updated.role),
+        ("Caroline", Role::Admin)
+    );
+
+    let created: User = json(admin.post("/api/v1/users", &account("erin")).await).await;
+    assert_eq!(
+        created.role,
+        Role::User,
+        "default role for admin-created accounts"
+    );
+    let res = admin.delete(&format!("/api/v1/users/{}", created.id)).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (status, _) = error_of(admin.get(&format!("/api/v1/users/{}", created.id)).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = error_of(admin.delete(&format!("/api/v1/users/{}", created.id)).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = error_of(
+        admin
+            .put("/api/v1/users/999999", &json!({"first_name": "Nobody"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = error_of(admin.get("/api/v1/users/not-a-number").await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+db_test!(
+    admin_updates_validate_and_detect_duplicates,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, _) = app.admin().await;
+        let (_, bob) = app.member(&admin, "bob", "user").await;
+        let path = format!("/api/v1/users/{}", bob.id);
+        let (status, error) = error_of(admin.put(&path, &json!({"username": "Admin"})).await).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(error["fields"]["username"].is_string());
+        let (status, error) = error_of(
+            admin
+                .put(&path, &json!({"email": "nope", "password": "short"}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error["fields"]["email"].is_string() && error["fields"]["password"].is_string());
+        let (status, error) = error_of(admin.put(&path, &json!({"role": "superuser"})).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        let unchanged: User = json(admin.get(&path).await).await;
+        assert_eq!(
+            unchanged.username, "bob",
+            "a refused update changes nothing"
+        );
+    }
+);
+
+db_test!(
+    the_last_admin_cannot_be_deleted_or_demoted,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, admin_user) = app.admin().await;
+        let path = format!("/api/v1/users/{}", admin_user.id);
+        let (status, _) = error_of(admin.delete(&path).await).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _) = error_of(admin.put(&path, &json!({"role": "user"})).await).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let me: User = json(admin.me().await).await;
+        assert_eq!(me.role, Role::Admin);
+
+        let (second, second_user) = app.member(&admin, "second", "admin").await;
+        let res = second.put(&path, &json!({"role": "user"})).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "with another admin, demotion works"
+        );
+        assert_eq!(
+            admin.me().await.status(),
+            StatusCode::UNAUTHORIZED,
+            "demotion ends the sessions"
+        );
+        let (status, _) = error_of(
+            second
+                .delete(&format!("/api/v1/users/{}", second_user.id))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "second is now the last admin");
+    }
+);
+
+db_test!(deleting_a_user_ends_their_sessions, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.admin().await;
+    let (bob, bob_user) = app.member(&admin, "bob", "user").await;
+    let token = app.client_without_origin().token("bob", PASSWORD).await;
+    assert_eq!(bob.me().await.status(), StatusCode::OK);
+    let res = admin
+        .delete(&format!("/api/v1/users/{}", bob_user.id))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(bob.me().await.status(), StatusCode::UNAUTHORIZED);
+    let bearer = app.client_without_origin().with_bearer(&token);
+    assert_eq!(bearer.me().await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.client().login("bob", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+});
+
+db_test!(
+    admin_password_reset_ends_the_users_sessions,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, _) = app.admin().await;
+        let (bob, bob_user) = app.member(&admin, "bob", "user").await;
+        let new_password = "copper canyon meridian 77";
+        let res = admin
+            .put(
+                &format!("/api/v1/users/{}", bob_user.id),
+                &json!({"password": new_password}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        assert!(body.get("password").is_none() && body.get("password_hash").is_none());
+        assert_eq!(bob.me().await.status(), StatusCode::UNAUTHORIZED);
+        app.client().login_ok("bob", new_password).await;
+    }
+);
