@@ -27,12 +27,12 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
-    /// A unique value already in use, or a state rule such as "keep one admin".
-    #[error("conflict: {message}")]
-    Conflict {
-        message: String,
-        field: Option<&'static str>,
-    },
+    /// Values that must be unique and are already taken by another account.
+    #[error("duplicate: {0:?}")]
+    Duplicate(Vec<&'static str>),
+    /// A state rule such as "keep one admin".
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -50,13 +50,6 @@ impl ApiError {
         Self::Validation(FieldErrors::from([(field.to_owned(), message.into())]))
     }
 
-    pub fn duplicate(field: &'static str) -> Self {
-        Self::Conflict {
-            message: format!("That {} is already in use.", field.replace('_', " ")),
-            field: Some(field),
-        }
-    }
-
     fn code(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "validation_failed",
@@ -65,7 +58,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
-            ApiError::Conflict { .. } => "conflict",
+            ApiError::Duplicate(_) | ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable_entity",
@@ -86,10 +79,16 @@ impl ApiError {
             ApiError::Unauthorized => ("Authentication required.".to_owned(), None),
             ApiError::Forbidden(why) => ((*why).to_owned(), None),
             ApiError::NotFound => ("Not found.".to_owned(), None),
-            ApiError::Conflict { message, field } => (
-                message.clone(),
-                field.map(|f| FieldErrors::from([(f.to_owned(), "is already in use".to_owned())])),
+            ApiError::Duplicate(fields) => (
+                format!("Already in use: {}.", fields.join(", ")),
+                Some(
+                    fields
+                        .iter()
+                        .map(|f| ((*f).to_owned(), "is already in use".to_owned()))
+                        .collect(),
+                ),
             ),
+            ApiError::Conflict(message) => ((*message).to_owned(), None),
             ApiError::PayloadTooLarge => ("The request body is too large.".to_owned(), None),
             ApiError::UnsupportedMediaType => (
                 "Send the body as JSON with Content-Type: application/json.".to_owned(),
@@ -116,7 +115,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidCredentials | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -144,21 +143,26 @@ impl ResponseError for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
-            // The unique keys are named after their column (see the migrations), and
-            // both SQLite and MySQL name the key or column in the message.
-            let message = message.to_lowercase();
-            for field in ["username", "email", "mobile"] {
-                if message.contains(field) {
-                    return ApiError::duplicate(field);
-                }
-            }
+        if let Some(field) = duplicate_field(&err) {
+            return ApiError::Duplicate(vec![field]);
         }
         if is_unavailable(&err) {
             return ApiError::Unavailable(err.into());
         }
         ApiError::Internal(anyhow::Error::new(err).context("database query failed"))
     }
+}
+
+/// The column of a unique-key violation. The keys are named after their column (see
+/// the migrations), and both SQLite and MySQL name the key or column in the message.
+pub fn duplicate_field(err: &DbErr) -> Option<&'static str> {
+    let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() else {
+        return None;
+    };
+    let message = message.to_lowercase();
+    ["username", "email", "mobile"]
+        .into_iter()
+        .find(|field| message.contains(field))
 }
 
 /// Pool timeouts and refused connections: the database is down or overloaded, which

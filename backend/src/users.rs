@@ -15,7 +15,7 @@ use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
 use crate::auth::password::Passwords;
 use crate::auth::session;
 use crate::entity::user::{self, Column, Entity as Users};
-use crate::error::ApiError;
+use crate::error::{ApiError, duplicate_field};
 
 /// Timestamps are kept to whole seconds: MySQL's DATETIME has no fractions, and
 /// SQLite should read back exactly what MySQL would.
@@ -77,6 +77,11 @@ pub async fn create(
         passwords.hash(SecretString::from(account.security_answer.into_inner())),
     )?;
     let now = now();
+    let unique = UniqueValues {
+        username: account.username.as_str().to_owned(),
+        email: account.email.as_str().to_owned(),
+        mobile: account.mobile.as_str().to_owned(),
+    };
     let model = user::ActiveModel {
         first_name: Set(account.first_name.into_inner()),
         last_name: Set(account.last_name.into_inner()),
@@ -93,7 +98,11 @@ pub async fn create(
         ..Default::default()
     }
     .insert(db)
-    .await?;
+    .await;
+    let model = match model {
+        Ok(model) => model,
+        Err(err) => return Err(explain_duplicates(db, err, &unique, None).await),
+    };
 
     if role.is_none() && is_first_account(db, model.id).await? {
         let mut promote = model.into_active_model();
@@ -186,6 +195,59 @@ fn escape_like(raw: &str) -> String {
     out
 }
 
+/// The values of an account that no other account may share.
+struct UniqueValues {
+    username: String,
+    email: String,
+    mobile: String,
+}
+
+/// Turns a unique-key violation into a 409 naming every taken field, not just the
+/// one the database happened to check first. Runs only on the error path.
+async fn explain_duplicates(
+    db: &DatabaseConnection,
+    err: DbErr,
+    values: &UniqueValues,
+    exclude: Option<i32>,
+) -> ApiError {
+    if duplicate_field(&err).is_none() {
+        return err.into();
+    }
+    let mut others = Users::find().filter(
+        Condition::any()
+            .add(Column::Username.eq(&values.username))
+            .add(Column::Email.eq(&values.email))
+            .add(Column::Mobile.eq(&values.mobile)),
+    );
+    if let Some(id) = exclude {
+        others = others.filter(Column::Id.ne(id));
+    }
+    let Ok(others) = others.limit(3).all(db).await else {
+        return err.into();
+    };
+    let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
+    let mut fields = Vec::new();
+    for (field, taken) in [
+        (
+            "username",
+            others.iter().any(|o| same(&o.username, &values.username)),
+        ),
+        (
+            "email",
+            others.iter().any(|o| same(&o.email, &values.email)),
+        ),
+        ("mobile", others.iter().any(|o| o.mobile == values.mobile)),
+    ] {
+        if taken {
+            fields.push(field);
+        }
+    }
+    if fields.is_empty() {
+        return err.into();
+    }
+    ApiError::Duplicate(fields)
+}
+
 /// Everything an update may change, already validated and hashed.
 #[derive(Default)]
 pub struct Update {
@@ -214,8 +276,22 @@ pub async fn update(
     }
     let ends_sessions = role_changes || update.password_hash.is_some();
 
-    let mut model = current.into_active_model();
     let p = update.profile;
+    let unique = UniqueValues {
+        username: p
+            .username
+            .as_ref()
+            .map_or(current.username.clone(), |v| v.as_str().to_owned()),
+        email: p
+            .email
+            .as_ref()
+            .map_or(current.email.clone(), |v| v.as_str().to_owned()),
+        mobile: p
+            .mobile
+            .as_ref()
+            .map_or(current.mobile.clone(), |v| v.as_str().to_owned()),
+    };
+    let mut model = current.into_active_model();
     if let Some(v) = p.first_name {
         model.first_name = Set(v.into_inner());
     }
@@ -244,7 +320,13 @@ pub async fn update(
         model.password_hash = Set(hash);
     }
     model.updated_at = Set(now());
-    let updated = model.update(&txn).await?;
+    let updated = match model.update(&txn).await {
+        Ok(updated) => updated,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            return Err(explain_duplicates(db, err, &unique, Some(id)).await);
+        }
+    };
     if ends_sessions {
         session::revoke_all(&txn, id).await?;
     }
@@ -280,10 +362,9 @@ async fn ensure_another_admin(txn: &impl ConnectionTrait) -> Result<(), ApiError
         .all(txn)
         .await?;
     if admins.len() <= 1 {
-        return Err(ApiError::Conflict {
-            message: "This is the last admin account; make another admin first.".to_owned(),
-            field: None,
-        });
+        return Err(ApiError::Conflict(
+            "This is the last admin account; make another admin first.",
+        ));
     }
     Ok(())
 }

@@ -151,6 +151,12 @@ db_test!(
                 a
             }),
         ];
+        let mut everything = account("ada");
+        everything.mobile = original.mobile.clone();
+        let (status, error) = error_of(client.signup(&everything).await).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let fields = error["fields"].as_object().unwrap();
+        assert_eq!(fields.len(), 3, "every taken field is named: {error}");
         for (field, req) in cases {
             let (status, error) = error_of(client.signup(&req).await).await;
             assert_eq!(status, StatusCode::CONFLICT, "{field}");
