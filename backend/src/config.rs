@@ -30,6 +30,14 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// Largest accepted JSON body.
     pub json_limit: usize,
+    /// Outgoing mail server; `None` selects the development mailer (`DATA_DIR/outbox`).
+    pub smtp_url: Option<SecretString>,
+    pub smtp_timeout: Duration,
+    pub mail_from: lettre::message::Mailbox,
+    /// Lifetime of a recovery code and of each recovery step's token.
+    pub otp_ttl: Duration,
+    /// Shown in mail.
+    pub app_name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +133,48 @@ impl Settings {
                 .map_err(|m| ConfigError::new("JWT_SECRET", m))?,
         };
 
+        let seconds =
+            |key: &'static str, default: u64, max: u64| -> Result<Duration, ConfigError> {
+                match get(key) {
+                    None => Ok(Duration::from_secs(default)),
+                    Some(raw) => match raw.parse::<u64>() {
+                        Ok(s) if (1..=max).contains(&s) => Ok(Duration::from_secs(s)),
+                        _ => Err(ConfigError::new(
+                            key,
+                            format!("must be a whole number of seconds from 1 to {max}"),
+                        )),
+                    },
+                }
+            };
+        let smtp_url = match get("SMTP_URL") {
+            None => None,
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                Some(SecretString::from(url))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "SMTP_URL",
+                    "must start with smtp:// or smtps://, e.g. smtps://user:pass@smtp.example.com:465",
+                ));
+            }
+        };
+        let app_name = get("APP_NAME").unwrap_or_else(|| "User Management".to_owned());
+        let mail_from = get("MAIL_FROM")
+            .unwrap_or_else(|| format!("{app_name} <no-reply@localhost>"))
+            .parse()
+            .map_err(|_| {
+                ConfigError::new(
+                    "MAIL_FROM",
+                    "must be an address like App <no-reply@example.com>",
+                )
+            })?;
+
         Ok(Self {
+            smtp_url,
+            smtp_timeout: seconds("SMTP_TIMEOUT_SECONDS", 10, 300)?,
+            mail_from,
+            otp_ttl: seconds("OTP_TTL_SECONDS", 600, 24 * 60 * 60)?,
+            app_name,
             database_url,
             bind_addr,
             data_dir,
@@ -273,6 +322,10 @@ mod tests {
             ("COOKIE_SECURE", "maybe"),
             ("ALLOWED_ORIGINS", "https://ok.example.com,ftp://x"),
             ("DATABASE_URL", "postgres://x"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+            ("OTP_TTL_SECONDS", "0"),
+            ("SMTP_TIMEOUT_SECONDS", "soon"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

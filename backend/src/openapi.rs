@@ -28,6 +28,10 @@ use crate::routes;
         routes::auth::me,
         routes::auth::update_me,
         routes::auth::change_password,
+        routes::password::forgot,
+        routes::password::verify_otp,
+        routes::password::answer,
+        routes::password::reset,
         routes::users::list_users,
         routes::users::create_user,
         routes::users::get_user,
@@ -39,6 +43,7 @@ use crate::routes;
     components(schemas(shared::ErrorResponse)),
     tags(
         (name = "auth", description = "Signup, login, tokens and your own account"),
+        (name = "password", description = "Password recovery: emailed code, security question, new password"),
         (name = "users", description = "Account management"),
         (name = "health", description = "Liveness and readiness probes"),
     ),

@@ -17,6 +17,8 @@ use crate::auth::password::Passwords;
 use crate::auth::session::{self, Lifetimes};
 use crate::auth::token::Tokens;
 use crate::config::{Settings, secret_bytes};
+use crate::mail::{Mailer, Transport};
+use crate::recovery::Recovery;
 use crate::state::AppState;
 use crate::{database, error, routes};
 
@@ -35,7 +37,24 @@ impl Application {
             .with_context(|| format!("could not listen on {} (BIND_ADDR)", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
 
+        let transport = Transport::from_settings(
+            settings.smtp_url.as_ref(),
+            settings.smtp_timeout,
+            settings.data_dir.join("outbox"),
+        )?;
+        if let Transport::Outbox(dir) = &transport {
+            tracing::info!(
+                outbox = %dir.display(),
+                "SMTP_URL is not set: mail is written to the outbox folder instead of sent"
+            );
+        }
         let state = web::Data::new(AppState {
+            mailer: Mailer::start(transport, settings.mail_from.clone()),
+            recovery: Recovery::new(
+                secret_bytes(&settings.jwt_secret),
+                settings.otp_ttl,
+                settings.app_name.clone(),
+            ),
             db: db.clone(),
             passwords: Passwords::for_this_machine(),
             tokens: Tokens::new(secret_bytes(&settings.jwt_secret)),

@@ -7,6 +7,8 @@ use crate::auth::origin::AllowedOrigins;
 use crate::auth::password::Passwords;
 use crate::auth::session::Lifetimes;
 use crate::auth::token::Tokens;
+use crate::mail::Mailer;
+use crate::recovery::Recovery;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -15,4 +17,6 @@ pub struct AppState {
     pub lifetimes: Lifetimes,
     pub cookie: SessionCookie,
     pub origins: AllowedOrigins,
+    pub mailer: Mailer,
+    pub recovery: Recovery,
 }

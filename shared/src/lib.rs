@@ -4,7 +4,9 @@
 //! the `openapi` feature.
 
 pub mod api;
+pub mod recovery;
 pub mod validate;
 
 pub use api::*;
+pub use recovery::*;
 pub use validate::{FieldErrors, Strength};

@@ -212,6 +212,9 @@ pub async fn change_password(
     };
     let user = users::update(&state.db, current.user.id, update).await?;
     tracing::info!(user_id = user.id, "password changed; sessions ended");
+    state
+        .mailer
+        .send(state.recovery.password_changed_mail(&user)?);
 
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod docs;
 pub mod health;
+pub mod password;
 pub mod users;
 
 use actix_web::middleware::from_fn;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(refuse_foreign_origins))
                 .route("/openapi.json", web::get().to(docs::openapi_json))
                 .configure(auth::configure)
+                .configure(password::configure)
                 .configure(users::configure),
         );
 }

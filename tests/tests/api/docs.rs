@@ -42,6 +42,10 @@ async fn every_operation_documents_tag_security_and_errors() {
         "/api/v1/auth/signup",
         "/api/v1/auth/login",
         "/api/v1/auth/token",
+        "/api/v1/password/forgot",
+        "/api/v1/password/verify-otp",
+        "/api/v1/password/answer",
+        "/api/v1/password/reset",
         "/health",
         "/ready",
     ];
@@ -82,7 +86,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 14);
+    assert_eq!(operations, 18);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! test (a temporary SQLite file, or a uniquely named MySQL/MariaDB database that is
 //! dropped afterwards), and cookie-keeping HTTP clients with one helper per endpoint.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,11 +11,12 @@ use backend::startup::Application;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, ORIGIN};
 use reqwest::{Method, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
-use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shared::{SignupRequest, User};
+
+use crate::mail_sink::MailSink;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub const PASSWORD: &str = "violet harbor quantum 4217";
 
 pub struct TestApp {
     pub address: String,
+    /// The SMTP server the app sends to (unless a test cleared `smtp_url`).
+    pub mail: MailSink,
+    pub data_dir: PathBuf,
     database: TestDatabase,
 }
 
@@ -68,20 +72,21 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with a chance to adjust settings (e.g. a short TTL).
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
         let (database, url) = TestDatabase::create(backend).await;
+        let mail = MailSink::start();
         let data_dir = std::env::temp_dir().join(format!("um-data-{}", unique()));
-        let mut settings = Settings {
-            database_url: url,
-            bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir,
-            jwt_secret: SecretString::from(format!("test-secret-{}-{}", unique(), unique())),
-            session_ttl: Duration::from_secs(30 * 60),
-            session_absolute_ttl: Duration::from_secs(12 * 60 * 60),
-            cookie_secure: false,
-            allowed_origins: Vec::new(),
-            db_timeout: Duration::from_secs(2),
-            db_max_connections: 5,
-            json_limit: 64 * 1024,
-        };
+        let vars = HashMap::from([
+            ("DATABASE_URL", url),
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("DATA_DIR", data_dir.display().to_string()),
+            (
+                "JWT_SECRET",
+                format!("test-secret-{}-{}", unique(), unique()),
+            ),
+            ("SMTP_URL", mail.url()),
+        ]);
+        let mut settings =
+            Settings::from_lookup(|key| vars.get(key).cloned()).expect("valid test settings");
+        settings.db_max_connections = 5;
         configure(&mut settings);
         let app = Application::build(settings)
             .await
@@ -90,6 +95,8 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         Self {
             address: format!("http://127.0.0.1:{port}"),
+            mail,
+            data_dir,
             database,
         }
     }
@@ -128,6 +135,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
         self.database.drop_sync();
     }
 }

@@ -2,8 +2,10 @@
 //! Every `db_test!` runs twice, as `<name>::sqlite` and `<name>::mysql`.
 
 mod helpers;
+mod mail_sink;
 
 mod auth;
 mod docs;
+mod recovery;
 mod security;
 mod users;

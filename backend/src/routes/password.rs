@@ -1,0 +1,150 @@
+//! `/api/v1/password`: recovery for users who forgot their password.
+//! forgot -> verify-otp -> answer -> reset; each step needs the previous step's token.
+
+use actix_web::{HttpResponse, web};
+use shared::{
+    AnswerRequest, AnswerResponse, ErrorResponse, ForgotPasswordRequest, ForgotPasswordResponse,
+    ResetPasswordRequest, VerifyOtpRequest, VerifyOtpResponse,
+};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/password")
+            .route("/forgot", web::post().to(forgot))
+            .route("/verify-otp", web::post().to(verify_otp))
+            .route("/answer", web::post().to(answer))
+            .route("/reset", web::post().to(reset)),
+    );
+}
+
+/// Ask for a recovery code.
+///
+/// Always 202 with the same body, whether or not an account matches: the lookup and
+/// the mail happen after the response. If an account matches (by email, or by mobile
+/// number with `method: "mobile"`), a fresh 6-digit code valid for `OTP_TTL_SECONDS`
+/// is emailed to its address, replacing any earlier code. At most 5 codes are mailed
+/// per account per hour.
+#[utoipa::path(
+    post, path = "/api/v1/password/forgot", tag = "password",
+    request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "Accepted; a code is mailed if an account matches", body = ForgotPasswordResponse),
+        (status = 400, description = "The identifier is not a valid email or mobile number", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(method = ?body.method))]
+pub async fn forgot(
+    state: web::Data<AppState>,
+    body: web::Json<ForgotPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let identifier = body.validate().map_err(ApiError::Validation)?;
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        if let Err(error) = state
+            .recovery
+            .request_code(&state.db, &state.mailer, &identifier)
+            .await
+        {
+            tracing::warn!(%error, "password recovery request failed");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(ForgotPasswordResponse {
+        message: "If an account matches, a recovery code has been sent to its email address."
+            .to_owned(),
+    }))
+}
+
+/// Check the emailed code.
+///
+/// A wrong, expired, replaced or unknown code gets the same 400. Wrong codes and wrong
+/// answers share a budget of 5 attempts per code; after that, request a new code.
+#[utoipa::path(
+    post, path = "/api/v1/password/verify-otp", tag = "password",
+    request_body = VerifyOtpRequest,
+    responses(
+        (status = 200, description = "The code is right: the security question and a token to answer it", body = VerifyOtpResponse),
+        (status = 400, description = "Wrong, expired or used code (or malformed input)", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(method = ?body.method))]
+pub async fn verify_otp(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyOtpRequest>,
+) -> Result<web::Json<VerifyOtpResponse>, ApiError> {
+    let (identifier, code) = body.validate().map_err(ApiError::Validation)?;
+    let (flow_token, security_question) = state
+        .recovery
+        .verify_code(&state.db, &identifier, &code)
+        .await?;
+    Ok(web::Json(VerifyOtpResponse {
+        flow_token,
+        security_question,
+    }))
+}
+
+/// Answer the security question.
+#[utoipa::path(
+    post, path = "/api/v1/password/answer", tag = "password",
+    request_body = AnswerRequest,
+    responses(
+        (status = 200, description = "Right answer: a token to set the new password", body = AnswerResponse),
+        (status = 400, description = "Wrong answer (`fields.security_answer`), or an invalid, used or expired token", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn answer(
+    state: web::Data<AppState>,
+    body: web::Json<AnswerRequest>,
+) -> Result<web::Json<AnswerResponse>, ApiError> {
+    let answer = body.validate().map_err(ApiError::Validation)?;
+    let reset_token = state
+        .recovery
+        .check_answer(&state.db, &state.passwords, &body.flow_token, answer)
+        .await?;
+    Ok(web::Json(AnswerResponse { reset_token }))
+}
+
+/// Set the new password.
+///
+/// The password policy applies. Every session of the account ends, nobody is logged
+/// in automatically, and a "your password was changed" email is sent.
+#[utoipa::path(
+    post, path = "/api/v1/password/reset", tag = "password",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; log in with it"),
+        (status = 400, description = "Weak password (`fields.new_password`), or an invalid, used or expired token", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn reset(
+    state: web::Data<AppState>,
+    body: web::Json<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .recovery
+        .reset_account(&state.db, &body.reset_token)
+        .await?;
+    let inputs = [
+        user.username.as_str(),
+        user.email.as_str(),
+        user.first_name.as_str(),
+        user.last_name.as_str(),
+    ];
+    let password = body.validate(&inputs).map_err(ApiError::Validation)?;
+    state
+        .recovery
+        .reset_password(
+            &state.db,
+            &state.passwords,
+            &state.mailer,
+            &body.reset_token,
+            user,
+            password,
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,529 @@
+//! Password recovery over a real SMTP server: forgot -> verify-otp -> answer -> reset.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::helpers::*;
+use crate::mail_sink::ReceivedMail;
+
+const ANSWER: &str = "Rex the dog";
+const NEW_PASSWORD: &str = "saffron glacier trombone 58";
+
+async fn forgot(client: &Client, method: &str, identifier: &str) -> reqwest::Response {
+    client
+        .post(
+            "/api/v1/password/forgot",
+            &json!({"method": method, "identifier": identifier}),
+        )
+        .await
+}
+
+async fn verify(client: &Client, email: &str, otp: &str) -> reqwest::Response {
+    client
+        .post(
+            "/api/v1/password/verify-otp",
+            &json!({"method": "email", "identifier": email, "otp": otp}),
+        )
+        .await
+}
+
+async fn answer(client: &Client, flow_token: &str, answer: &str) -> reqwest::Response {
+    client
+        .post(
+            "/api/v1/password/answer",
+            &json!({"flow_token": flow_token, "security_answer": answer}),
+        )
+        .await
+}
+
+async fn reset(client: &Client, reset_token: &str, password: &str) -> reqwest::Response {
+    client
+        .post(
+            "/api/v1/password/reset",
+            &json!({"reset_token": reset_token, "new_password": password}),
+        )
+        .await
+}
+
+/// Requests a code for `email` and returns the `n`th mail to it (1-based).
+async fn mailed_code(app: &TestApp, client: &Client, email: &str, n: usize) -> ReceivedMail {
+    assert_eq!(
+        forgot(client, "email", email).await.status(),
+        StatusCode::ACCEPTED
+    );
+    app.mail.wait_for(email, n).await.pop().unwrap()
+}
+
+async fn flow_token(client: &Client, email: &str, code: &str) -> String {
+    let body: Value = json(verify(client, email, code).await).await;
+    body["flow_token"]
+        .as_str()
+        .expect("a flow token")
+        .to_owned()
+}
+
+async fn reset_token(client: &Client, flow_token: &str) -> String {
+    let body: Value = json(answer(client, flow_token, ANSWER).await).await;
+    body["reset_token"]
+        .as_str()
+        .expect("a reset token")
+        .to_owned()
+}
+
+async fn assert_invalid(res: reqwest::Response, why: &str) {
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {error}");
+}
+
+db_test!(recovery_end_to_end, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let old_session = app.client();
+    old_session.login_ok("ada", PASSWORD).await;
+
+    let res = forgot(&client, "email", "ADA@example.com").await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let mail = app.mail.wait_for("ada@example.com", 1).await.remove(0);
+    assert!(mail.subject.contains("User Management"), "{}", mail.subject);
+    let code = mail.code();
+    assert!(
+        mail.text.contains("10 minutes") && mail.html.contains(&code),
+        "text and HTML parts"
+    );
+    assert!(
+        !mail.raw.contains("http://") && !mail.raw.contains("https://"),
+        "no link to consume"
+    );
+    assert!(
+        !mail.subject.contains(&code),
+        "the code is not in the subject"
+    );
+
+    let res = verify(&client, "ada@example.com", &code).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["security_question"], "Name of your first pet?");
+    let flow = body["flow_token"].as_str().unwrap().to_owned();
+
+    let res = answer(&client, &flow, "  rex   THE dog ").await;
+    assert_eq!(res.status(), StatusCode::OK, "answers compare normalised");
+    let reset_token = json::<Value>(res).await["reset_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, error) = error_of(reset(&client, &reset_token, "password123456").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["fields"]["new_password"].is_string(),
+        "the policy applies"
+    );
+    let res = reset(&client, &reset_token, NEW_PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NO_CONTENT,
+        "a weak try does not spend the token"
+    );
+    assert!(session_set_cookie(&res).is_none(), "no automatic login");
+
+    assert_eq!(
+        old_session.me().await.status(),
+        StatusCode::UNAUTHORIZED,
+        "old sessions end"
+    );
+    assert_eq!(
+        app.client().login("ada", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.client().login_ok("ada", NEW_PASSWORD).await;
+    let notice = app.mail.wait_for("ada@example.com", 2).await.remove(1);
+    assert!(
+        notice.subject.contains("password was changed"),
+        "{}",
+        notice.subject
+    );
+
+    assert_invalid(
+        reset(&client, &reset_token, "another fine passphrase 9").await,
+        "reset token reused",
+    )
+    .await;
+    assert_invalid(answer(&client, &flow, ANSWER).await, "flow token reused").await;
+    assert_invalid(
+        verify(&client, "ada@example.com", &code).await,
+        "code reused",
+    )
+    .await;
+});
+
+db_test!(
+    mobile_identifies_the_account_and_mail_goes_to_its_email,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        let mut req = account("ada");
+        req.mobile = "+44 7700 900123".into();
+        client.signup_ok(&req).await;
+        let res = forgot(&client, "mobile", "+447700900123").await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let code = app.mail.wait_for("ada@example.com", 1).await[0].code();
+        let res = client
+            .post(
+                "/api/v1/password/verify-otp",
+                &json!({"method": "mobile", "identifier": "+44 7700-900-123", "otp": code}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+);
+
+db_test!(
+    unknown_accounts_get_the_same_answer_and_no_mail,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        let unknown = forgot(&client, "email", "nobody@example.com").await;
+        let unknown_mobile = forgot(&client, "mobile", "+19995550000").await;
+        let known = forgot(&client, "email", "ada@example.com").await;
+        let bodies = [
+            (unknown.status(), unknown.text().await.unwrap()),
+            (
+                unknown_mobile.status(),
+                unknown_mobile.text().await.unwrap(),
+            ),
+            (known.status(), known.text().await.unwrap()),
+        ];
+        assert_eq!(bodies[0], bodies[2]);
+        assert_eq!(bodies[1], bodies[2]);
+        assert_eq!(bodies[2].0, StatusCode::ACCEPTED);
+        app.mail.wait_for("ada@example.com", 1).await;
+        let (status, a) = error_of(verify(&client, "nobody@example.com", "123456").await).await;
+        let (_, b) = error_of(verify(&client, "ada@example.com", "000000").await).await;
+        assert_eq!(
+            (status, &a),
+            (StatusCode::BAD_REQUEST, &b),
+            "unknown and wrong look the same"
+        );
+        assert_eq!(
+            app.mail.received().len(),
+            1,
+            "only the real account got mail"
+        );
+
+        let (status, error) = error_of(forgot(&client, "email", "not-an-email").await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error["fields"]["identifier"].is_string());
+    }
+);
+
+db_test!(five_wrong_tries_kill_the_code, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let code = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for i in 0..5 {
+        assert_invalid(
+            verify(&client, "ada@example.com", wrong).await,
+            &format!("wrong try {i}"),
+        )
+        .await;
+    }
+    assert_invalid(
+        verify(&client, "ada@example.com", &code).await,
+        "6th try, right code",
+    )
+    .await;
+    client.login_ok("ada", PASSWORD).await;
+
+    let fresh = mailed_code(&app, &client, "ada@example.com", 2)
+        .await
+        .code();
+    assert_eq!(
+        verify(&client, "ada@example.com", &fresh).await.status(),
+        StatusCode::OK,
+        "a new code revives"
+    );
+});
+
+db_test!(wrong_answers_share_the_budget, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let code = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..2 {
+        assert_invalid(
+            verify(&client, "ada@example.com", wrong).await,
+            "wrong code",
+        )
+        .await;
+    }
+    let flow = flow_token(&client, "ada@example.com", &code).await;
+    for _ in 0..3 {
+        let (status, error) = error_of(answer(&client, &flow, "wrong answer").await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["fields"]["security_answer"], "is incorrect");
+    }
+    assert_invalid(
+        answer(&client, &flow, ANSWER).await,
+        "2 wrong codes + 3 wrong answers spent it",
+    )
+    .await;
+});
+
+db_test!(codes_expire, |db| async move {
+    let app = TestApp::spawn_with(db, |s| s.otp_ttl = Duration::from_secs(2)).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let code = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_invalid(
+        verify(&client, "ada@example.com", &code).await,
+        "expired code",
+    )
+    .await;
+});
+
+db_test!(flow_and_reset_tokens_expire, |db| async move {
+    let app = TestApp::spawn_with(db, |s| s.otp_ttl = Duration::from_secs(2)).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let code = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    let flow = flow_token(&client, "ada@example.com", &code).await;
+    let reset_token = reset_token(&client, &flow).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_invalid(
+        reset(&client, &reset_token, NEW_PASSWORD).await,
+        "expired reset token",
+    )
+    .await;
+    app.client().login_ok("ada", PASSWORD).await;
+});
+
+db_test!(a_new_code_replaces_the_old_one, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let first = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    let second = mailed_code(&app, &client, "ada@example.com", 2)
+        .await
+        .code();
+    if first != second {
+        assert_invalid(
+            verify(&client, "ada@example.com", &first).await,
+            "replaced code",
+        )
+        .await;
+    }
+    assert_eq!(
+        verify(&client, "ada@example.com", &second).await.status(),
+        StatusCode::OK
+    );
+});
+
+db_test!(
+    concurrent_submissions_respect_budget_and_single_use,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        let code = mailed_code(&app, &client, "ada@example.com", 1)
+            .await
+            .code();
+        let statuses = futures::future::join_all(
+            (0..12).map(|_| async { verify(&client, "ada@example.com", &code).await.status() }),
+        )
+        .await;
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(ok, 1, "one code, one use: {statuses:?}");
+
+        let code = mailed_code(&app, &client, "ada@example.com", 2)
+            .await
+            .code();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let mixed = futures::future::join_all((0..16).map(|i| {
+            let otp = if i % 4 == 3 {
+                code.clone()
+            } else {
+                wrong.to_owned()
+            };
+            let client = client.clone();
+            async move {
+                (
+                    otp.clone(),
+                    verify(&client, "ada@example.com", &otp).await.status(),
+                )
+            }
+        }))
+        .await;
+        let ok = mixed.iter().filter(|(_, s)| *s == StatusCode::OK).count();
+        assert!(ok <= 1, "{mixed:?}");
+
+        let code = mailed_code(&app, &client, "ada@example.com", 3)
+            .await
+            .code();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let storm = futures::future::join_all(
+            (0..20).map(|_| async { verify(&client, "ada@example.com", wrong).await.status() }),
+        )
+        .await;
+        assert!(storm.iter().all(|s| *s == StatusCode::BAD_REQUEST));
+        assert_invalid(
+            verify(&client, "ada@example.com", &code).await,
+            "20 parallel wrong tries spent the budget of 5, not more",
+        )
+        .await;
+    }
+);
+
+db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let mut last = String::new();
+    for n in 1..=5 {
+        last = mailed_code(&app, &client, "ada@example.com", n)
+            .await
+            .code();
+    }
+    let res = forgot(&client, "email", "ada@example.com").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "the same answer beyond the cap"
+    );
+    let waited = Instant::now();
+    while waited.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(app.mail.received().len(), 5, "no sixth mail");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        verify(&client, "ada@example.com", &last).await.status(),
+        StatusCode::OK,
+        "a capped request does not replace the mailed code"
+    );
+    client.login_ok("ada", PASSWORD).await;
+});
+
+db_test!(steps_cannot_be_skipped, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let code = mailed_code(&app, &client, "ada@example.com", 1)
+        .await
+        .code();
+    let flow = flow_token(&client, "ada@example.com", &code).await;
+    assert_invalid(
+        reset(&client, &flow, NEW_PASSWORD).await,
+        "a flow token is not a reset token",
+    )
+    .await;
+    assert_invalid(
+        reset(&client, "deadbeef", NEW_PASSWORD).await,
+        "made-up reset token",
+    )
+    .await;
+    assert_invalid(
+        answer(&client, "deadbeef", ANSWER).await,
+        "made-up flow token",
+    )
+    .await;
+    let reset_token = reset_token(&client, &flow).await;
+    assert_invalid(
+        answer(&client, &reset_token, ANSWER).await,
+        "a reset token is not a flow token",
+    )
+    .await;
+    assert_eq!(
+        reset(&client, &reset_token, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
+});
+
+db_test!(
+    an_unreachable_mail_server_changes_nothing_visible,
+    |db| async move {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let app = TestApp::spawn_with(db, |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        })
+        .await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        let known = forgot(&client, "email", "ada@example.com").await;
+        let unknown = forgot(&client, "email", "nobody@example.com").await;
+        assert_eq!(known.status(), StatusCode::ACCEPTED);
+        let known = known.text().await.unwrap();
+        assert_eq!(known, unknown.text().await.unwrap());
+        assert!(
+            !known.contains("smtp") && !known.contains("127.0.0.1"),
+            "{known}"
+        );
+    }
+);
+
+db_test!(
+    without_smtp_the_dev_mailer_writes_eml_files,
+    |db| async move {
+        let app = TestApp::spawn_with(db, |s| s.smtp_url = None).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        assert_eq!(
+            forgot(&client, "email", "ada@example.com").await.status(),
+            StatusCode::ACCEPTED
+        );
+        let outbox = app.data_dir.join("outbox");
+        let started = Instant::now();
+        let eml = loop {
+            let found = std::fs::read_dir(&outbox)
+                .ok()
+                .and_then(|mut dir| dir.next())
+                .and_then(|entry| entry.ok())
+                .map(|entry| entry.path());
+            if let Some(path) = found.filter(|p| p.extension().is_some_and(|e| e == "eml")) {
+                break std::fs::read(path).unwrap();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no .eml in {}",
+                outbox.display()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        let parsed = mailparse::parse_mail(&eml).unwrap();
+        let text = parsed
+            .subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .unwrap()
+            .get_body()
+            .unwrap();
+        let code = text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|r| r.len() == 6)
+            .unwrap();
+        assert_eq!(
+            verify(&client, "ada@example.com", code).await.status(),
+            StatusCode::OK
+        );
+        assert!(app.mail.received().is_empty(), "nothing went over SMTP");
+    }
+);
