@@ -50,14 +50,20 @@ pub struct CreateAdmin {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Openapi) {
+        // `.env` may set RUST_LOG; logging starts before the settings are read so that
+        // their warnings (e.g. a generated JWT secret) are seen.
+        let _ = dotenvy::dotenv();
+        telemetry::init();
+    }
+    match command {
         Command::Openapi => {
             println!("{}", openapi::to_json());
             Ok(())
         }
         Command::Serve => {
             let settings = Settings::from_env()?;
-            telemetry::init();
             let app = Application::build(settings.clone()).await?;
             tracing::info!(
                 "listening on http://{}:{} (API docs at /docs)",
@@ -69,7 +75,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::from_env()?;
-            telemetry::init();
             let db = database::connect(&settings).await?;
             database::migrate(&db).await?;
             tracing::info!("migrations applied");
@@ -77,7 +82,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateAdmin(args) => {
             let settings = Settings::from_env()?;
-            telemetry::init();
             create_admin(&settings, args).await
         }
     }

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 /// Shortest accepted `JWT_SECRET`, in bytes (HS256 wants at least its 256-bit output).
 pub const MIN_SECRET_BYTES: usize = 32;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
     pub bind_addr: SocketAddr,
@@ -38,6 +38,33 @@ pub struct Settings {
     pub otp_ttl: Duration,
     /// Shown in mail.
     pub app_name: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("data_dir", &self.data_dir)
+            .field("session_ttl", &self.session_ttl)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("mail_from", &self.mail_from.to_string())
+            .field("otp_ttl", &self.otp_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `mysql://app:secret@db/x` -> `mysql://app:***@db/x`.
+pub fn redact_url_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -347,9 +374,18 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_the_secret() {
+    fn debug_hides_secrets() {
         let secret = "s".repeat(40);
-        let s = settings(&[("JWT_SECRET", &secret)]).unwrap();
-        assert!(!format!("{s:?}").contains(&secret));
+        let s = settings(&[
+            ("JWT_SECRET", &secret),
+            ("DATABASE_URL", "mysql://app:hunter2@db:3306/users"),
+            ("SMTP_URL", "smtps://mailer:smtp-pass@smtp.example.com:465"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        for hidden in [secret.as_str(), "hunter2", "smtp-pass"] {
+            assert!(!debug.contains(hidden), "{debug}");
+        }
+        assert!(debug.contains("mysql://app:***@db:3306/users"), "{debug}");
     }
 }

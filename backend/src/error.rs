@@ -159,24 +159,32 @@ pub fn duplicate_field(err: &DbErr) -> Option<&'static str> {
     let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() else {
         return None;
     };
+    // MySQL: "Duplicate entry '...' for key 'users_email_key'" (the value may contain
+    // any word, so match the key); SQLite: "UNIQUE constraint failed: users.email".
     let message = message.to_lowercase();
-    ["username", "email", "mobile"]
-        .into_iter()
-        .find(|field| message.contains(field))
+    ["username", "email", "mobile"].into_iter().find(|field| {
+        message.contains(&format!("'users_{field}_key'"))
+            || message.ends_with(&format!("users.{field}"))
+    })
 }
 
-/// Pool timeouts and refused connections: the database is down or overloaded, which
-/// deserves a quick 503 rather than a 500.
+/// Pool timeouts, refused connections and lost lock races (MySQL deadlock or lock wait
+/// timeout, SQLite busy): the database is down or contended, which deserves a quick
+/// 503 with Retry-After rather than a 500.
 fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-            matches!(
-                **e,
-                sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-                    | sea_orm::sqlx::Error::Io(_)
-            )
+            match &**e {
+                Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_) => true,
+                Sqlx::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // MySQL 1213 deadlock, 1205 lock wait timeout; SQLite 5/517 busy, 6 locked.
+                    ["1213", "1205", "5", "517", "6"].contains(&code.as_ref())
+                }
+                _ => false,
+            }
         }
         _ => false,
     }

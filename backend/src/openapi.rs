@@ -111,7 +111,12 @@ impl Modify for CommonErrors {
 }
 
 fn add_common_errors(op: &mut Operation, changes_state: bool, uses_database: bool) {
-    let authenticated = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let requirements = op.security.as_deref().unwrap_or_default();
+    let authenticated = !requirements.is_empty();
+    // An empty requirement (`security(())`) makes authentication optional: no 401.
+    let optional = requirements.iter().any(|r| {
+        serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+    });
     let has_body = op.request_body.is_some();
     let mut add = |status: &str, description: &str| {
         op.responses
@@ -126,7 +131,9 @@ fn add_common_errors(op: &mut Operation, changes_state: bool, uses_database: boo
         add("422", "The JSON does not have the expected shape");
     }
     if authenticated {
-        add("401", "Not logged in, or the session ended or expired");
+        if !optional {
+            add("401", "Not logged in, or the session ended or expired");
+        }
         if changes_state {
             add(
                 "403",

@@ -7,13 +7,14 @@ use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    SqlErr, TransactionTrait,
 };
 use secrecy::SecretString;
 use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
 
 use crate::auth::password::Passwords;
 use crate::auth::session;
+use crate::entity::first_admin;
 use crate::entity::user::{self, Column, Entity as Users};
 use crate::error::{ApiError, duplicate_field};
 
@@ -55,7 +56,8 @@ pub async fn find_by_login(
     db: &DatabaseConnection,
     login: &str,
 ) -> Result<Option<user::Model>, DbErr> {
-    let login = login.trim();
+    // Both are stored lower-case (see `Username::parse` and `Email::parse`).
+    let login = login.trim().to_lowercase();
     let column = if login.contains('@') {
         Column::Email
     } else {
@@ -76,18 +78,18 @@ pub async fn create(
         passwords.hash(SecretString::from(account.password.into_inner())),
         passwords.hash(SecretString::from(account.security_answer.into_inner())),
     )?;
-    let now = now();
     let unique = UniqueValues {
-        username: account.username.as_str().to_owned(),
-        email: account.email.as_str().to_owned(),
-        mobile: account.mobile.as_str().to_owned(),
+        username: account.username.into_inner(),
+        email: account.email.into_inner(),
+        mobile: account.mobile.into_inner(),
     };
+    let now = now();
     let model = user::ActiveModel {
         first_name: Set(account.first_name.into_inner()),
         last_name: Set(account.last_name.into_inner()),
-        username: Set(account.username.into_inner()),
-        email: Set(account.email.into_inner()),
-        mobile: Set(account.mobile.into_inner()),
+        username: Set(unique.username.clone()),
+        email: Set(unique.email.clone()),
+        mobile: Set(unique.mobile.clone()),
         password_hash: Set(password_hash),
         security_question: Set(Some(account.security_question.into_inner())),
         security_answer_hash: Set(Some(answer_hash)),
@@ -96,32 +98,53 @@ pub async fn create(
         updated_at: Set(now),
         last_login_at: Set(None),
         ..Default::default()
-    }
-    .insert(db)
-    .await;
-    let model = match model {
-        Ok(model) => model,
-        Err(err) => return Err(explain_duplicates(db, err, &unique, None).await),
     };
-
-    if role.is_none() && is_first_account(db, model.id).await? {
+    let txn = db.begin().await?;
+    let model = match model.insert(&txn).await {
+        Ok(model) => model,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            return Err(explain_duplicates(db, err, &unique, None).await);
+        }
+    };
+    // Every admin created before any other account claims the marker, so that a
+    // database bootstrapped with `create-admin` promotes no later signup.
+    let claimed = if role.is_none_or(|r| r == Role::Admin) {
+        claim_first_admin(&txn, model.id).await?
+    } else {
+        false
+    };
+    let model = if role.is_none() && claimed {
         let mut promote = model.into_active_model();
         promote.role = Set(Role::Admin.as_str().to_owned());
-        return Ok(promote.update(db).await?);
-    }
+        promote.update(&txn).await?
+    } else {
+        model
+    };
+    txn.commit().await?;
     Ok(model)
 }
 
-/// Whether `id` is the oldest account. Of several concurrent first signups only one
-/// holds the lowest id, so exactly one becomes admin.
-async fn is_first_account(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
-    let first: Option<Option<i32>> = Users::find()
-        .select_only()
-        .column_as(Column::Id.min(), "first")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(first.flatten() == Some(id))
+/// Records `user_id` as the first admin unless an account already is. The primary key
+/// settles concurrent first signups: exactly one claim succeeds.
+async fn claim_first_admin(txn: &impl ConnectionTrait, user_id: i32) -> Result<bool, DbErr> {
+    // A plain insert: the conflict must be seen, and MySQL's upsert polyfill reports a
+    // found row like an inserted one.
+    let claim = first_admin::ActiveModel {
+        id: Set(1),
+        user_id: Set(user_id),
+        created_at: Set(now()),
+    };
+    match first_admin::Entity::insert(claim)
+        .exec_without_returning(txn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Ok(false)
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// One page of accounts and the number matching in all.
@@ -161,9 +184,11 @@ pub async fn list(
 /// "Lovelace".
 fn search_condition(q: &str) -> Condition {
     let prefix = |s: &str| LikeExpr::new(format!("{}%", escape_like(s))).escape('\\');
+    // Usernames and emails are stored lower-case and compare exactly.
+    let lower = q.to_lowercase();
     let mut any = Condition::any()
-        .add(Column::Username.like(prefix(q)))
-        .add(Column::Email.like(prefix(q)))
+        .add(Column::Username.like(prefix(&lower)))
+        .add(Column::Email.like(prefix(&lower)))
         .add(Column::FirstName.like(prefix(q)))
         .add(Column::LastName.like(prefix(q)))
         .add(Column::Mobile.like(prefix(q)));
@@ -257,6 +282,26 @@ pub struct Update {
     pub password_hash: Option<String>,
 }
 
+/// Profile changes ready to store: the new security answer, if any, hashed.
+pub async fn profile_update(
+    passwords: &Passwords,
+    mut profile: ProfileChanges,
+) -> Result<Update, ApiError> {
+    let security_answer_hash = match profile.security_answer.take() {
+        Some(answer) => Some(
+            passwords
+                .hash(SecretString::from(answer.into_inner()))
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Update {
+        profile,
+        security_answer_hash,
+        ..Default::default()
+    })
+}
+
 /// Applies `update` to account `id` in one transaction. Demoting the last admin is
 /// refused; a role or password change ends every session of the account.
 pub async fn update(
@@ -265,6 +310,12 @@ pub async fn update(
     update: Update,
 ) -> Result<user::Model, ApiError> {
     let txn = db.begin().await?;
+    // Admin rows are locked before the target row, in every transaction that may
+    // remove an admin, so two of them queue instead of deadlocking.
+    let admins = match update.role {
+        Some(_) => Some(lock_admins(&txn).await?),
+        None => None,
+    };
     let current = Users::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
@@ -272,7 +323,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound)?;
     let role_changes = update.role.is_some_and(|r| r != role_of(&current));
     if role_changes && role_of(&current) == Role::Admin {
-        ensure_another_admin(&txn).await?;
+        ensure_another_admin(admins.as_deref().unwrap_or_default())?;
     }
     let ends_sessions = role_changes || update.password_hash.is_some();
 
@@ -337,13 +388,14 @@ pub async fn update(
 /// Deletes account `id` (its sessions go with it), unless it is the last admin.
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), ApiError> {
     let txn = db.begin().await?;
+    let admins = lock_admins(&txn).await?;
     let current = Users::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound)?;
     if role_of(&current) == Role::Admin {
-        ensure_another_admin(&txn).await?;
+        ensure_another_admin(&admins)?;
     }
     session::revoke_all(&txn, id).await?;
     Users::delete_by_id(id).exec(&txn).await?;
@@ -351,16 +403,20 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Locks the admin rows (MySQL) so two concurrent demotions cannot both pass.
-async fn ensure_another_admin(txn: &impl ConnectionTrait) -> Result<(), ApiError> {
-    let admins: Vec<i32> = Users::find()
+/// The admin ids, locked (on MySQL) until the transaction ends.
+async fn lock_admins(txn: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
+    Users::find()
         .select_only()
         .column(Column::Id)
         .filter(Column::Role.eq(Role::Admin.as_str()))
+        .order_by_asc(Column::Id)
         .lock_exclusive()
         .into_tuple()
         .all(txn)
-        .await?;
+        .await
+}
+
+fn ensure_another_admin(admins: &[i32]) -> Result<(), ApiError> {
     if admins.len() <= 1 {
         return Err(ApiError::Conflict(
             "This is the last admin account; make another admin first.",

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_users;
 mod m20261124_000002_create_sessions;
 mod m20261124_000003_create_password_recoveries;
+mod m20261124_000004_create_first_admin;
 
 pub struct Migrator;
 
@@ -17,15 +18,34 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_users::Migration),
             Box::new(m20261124_000002_create_sessions::Migration),
             Box::new(m20261124_000003_create_password_recoveries::Migration),
+            Box::new(m20261124_000004_create_first_admin::Migration),
         ]
     }
 }
 
-/// Case-insensitive text on every backend: SQLite needs it per column, MySQL gets it
-/// from the table's collation (see [`create_table`]).
-pub(crate) fn ci_text(manager: &SchemaManager, column: &mut ColumnDef) {
-    if manager.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        column.extra("COLLATE NOCASE");
+/// How a text column compares.
+#[derive(Clone, Copy)]
+pub(crate) enum Compare {
+    /// Case-insensitive (names): `NOCASE` on SQLite, the table's `utf8mb4_unicode_ci`
+    /// on MySQL.
+    Folded,
+    /// Exactly, for values the application normalises before storing (lower-cased
+    /// usernames and emails, digits-only mobiles): uniqueness then means the same on
+    /// both databases, where MySQL's unicode collation would also equate accents.
+    /// SQLite keeps `NOCASE` so prefix `LIKE` can use the index; on lower-case data it
+    /// compares exactly.
+    Normalised,
+}
+
+pub(crate) fn text_column(manager: &SchemaManager, column: &mut ColumnDef, compare: Compare) {
+    match (manager.get_database_backend(), compare) {
+        (sea_orm::DbBackend::Sqlite, _) => {
+            column.extra("COLLATE NOCASE");
+        }
+        (sea_orm::DbBackend::MySql, Compare::Normalised) => {
+            column.extra("COLLATE utf8mb4_bin");
+        }
+        _ => {}
     }
 }
 

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{ci_text, create_table};
+use crate::{Compare, create_table, text_column};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,10 +26,10 @@ pub enum Users {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let text = |col: Users, len: u32| {
+        let text = |col: Users, len: u32, compare: Compare| {
             let mut def = ColumnDef::new(col);
             def.string_len(len).not_null();
-            ci_text(manager, &mut def);
+            text_column(manager, &mut def, compare);
             def
         };
         manager
@@ -43,11 +43,11 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(text(Users::FirstName, 50))
-                    .col(text(Users::LastName, 50))
-                    .col(text(Users::Username, 32))
-                    .col(text(Users::Email, 254))
-                    .col(text(Users::Mobile, 16))
+                    .col(text(Users::FirstName, 50, Compare::Folded))
+                    .col(text(Users::LastName, 50, Compare::Folded))
+                    .col(text(Users::Username, 32, Compare::Normalised))
+                    .col(text(Users::Email, 254, Compare::Normalised))
+                    .col(text(Users::Mobile, 16, Compare::Normalised))
                     .col(
                         ColumnDef::new(Users::PasswordHash)
                             .string_len(255)

@@ -1,6 +1,14 @@
 //! The one place the session cookie is built and cleared.
 
 use actix_web::cookie::{Cookie, SameSite, time};
+use chrono::{DateTime, Utc};
+
+/// Whole seconds from now until `at`, rounded up, so a token that lives 1800 s says
+/// 1800 even when a clock second ticks over while it is issued.
+pub fn seconds_until(at: DateTime<Utc>) -> i64 {
+    let millis = (at - Utc::now()).num_milliseconds().max(0);
+    (millis + 999) / 1000
+}
 
 #[derive(Debug, Clone)]
 pub struct SessionCookie {
@@ -22,7 +30,12 @@ impl SessionCookie {
         }
     }
 
-    pub fn build(&self, token: String, max_age_seconds: i64) -> Cookie<'static> {
+    /// The cookie carrying `token`, living as long as the session it names.
+    pub fn for_session(&self, token: String, expires_at: DateTime<Utc>) -> Cookie<'static> {
+        self.build(token, seconds_until(expires_at))
+    }
+
+    fn build(&self, token: String, max_age_seconds: i64) -> Cookie<'static> {
         Cookie::build(self.name(), token)
             .http_only(true)
             .same_site(SameSite::Strict)

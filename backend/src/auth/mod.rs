@@ -68,21 +68,25 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// A bearer header wins over the cookie; the cookie is only looked at when there is
-/// no `Authorization` header.
+/// A bearer token wins over the cookie. Other `Authorization` schemes (say, Basic
+/// added by a proxy) are not ours and leave the cookie in charge.
 fn credential(req: &HttpRequest, state: &AppState) -> Option<(String, Via)> {
-    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| (token.trim().to_owned(), Via::Bearer));
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    if let Some((_, token)) = bearer {
+        return Some((token.trim().to_owned(), Via::Bearer));
     }
     let cookie = req.cookie(state.cookie.name())?;
     Some((cookie.value().to_owned(), Via::Cookie))
 }
 
-async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
+/// Who sent `req`: the extractor's work, also callable where a missing session is not
+/// an error (logout).
+pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .context("application state is not registered")?;
@@ -105,9 +109,8 @@ async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
         let extended = session::extend(&state.db, &session, state.lifetimes.ttl).await?;
         if let Some(expires_at) = extended {
             let token = state.tokens.issue(user.id, &session.id, expires_at)?;
-            let max_age = (expires_at - Utc::now()).num_seconds();
             req.extensions_mut()
-                .insert(RenewedCookie(state.cookie.build(token, max_age)));
+                .insert(RenewedCookie(state.cookie.for_session(token, expires_at)));
         }
     } else {
         session::touch(&state.db, &session).await?;
@@ -156,6 +159,21 @@ pub async fn check_credentials(
         Some(user) if matches => Ok(user),
         _ => Err(ApiError::InvalidCredentials),
     }
+}
+
+/// Checks credentials and opens a session of `kind`: the one login path behind
+/// `POST /auth/login` (cookie) and `POST /auth/token` (bearer).
+pub async fn log_in(
+    state: &AppState,
+    req: &HttpRequest,
+    credentials: &LoginRequest,
+    kind: session::Kind,
+) -> Result<(user::Model, session::Session, String), ApiError> {
+    let mut user = check_credentials(state, credentials).await?;
+    let (session, token) = start_session(state, req, &user, kind).await?;
+    user.last_login_at = Some(users::record_login(&state.db, user.id).await?);
+    tracing::info!(user_id = user.id, ?kind, "logged in");
+    Ok((user, session, token))
 }
 
 /// Opens a session for `user` and returns it with its signed token.

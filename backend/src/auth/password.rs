@@ -16,6 +16,10 @@ use crate::error::ApiError;
 /// against it when the username is unknown spends the same time as a real check.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$1knYRyyS+D4eO8MuUYhzlg$I7BATZe35293MzMc92MFAUWdDB1qZomdZoM+UfKw5ag";
 
+/// How long a request waits for a hashing slot before it gets a 503: under a flood,
+/// requests fail fast instead of queueing without bound.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// OWASP's first recommended argon2id configuration: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
@@ -75,11 +79,9 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        let permit = tokio::time::timeout(QUEUE_WAIT, self.permits.clone().acquire_owned())
             .await
+            .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("password hashing is saturated")))?
             .context("password hashing pool closed")?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;

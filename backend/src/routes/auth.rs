@@ -7,11 +7,13 @@ use shared::{
     UpdateProfileRequest, User,
 };
 
+use crate::auth::cookie::seconds_until;
 use crate::auth::session::{self, Kind};
 use crate::auth::{self as authn, CurrentUser, Via};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users;
+use crate::validation::off_thread;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -44,7 +46,8 @@ pub async fn signup(
     state: web::Data<AppState>,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = body.validate().map_err(ApiError::Validation)?;
+    let body = body.into_inner();
+    let account = off_thread(move || body.validate()).await?;
     let user = users::create(&state.db, &state.passwords, account, None).await?;
     tracing::info!(user_id = user.id, role = %user.role, "account created");
     Ok(HttpResponse::Created().json(users::to_api(user)))
@@ -70,32 +73,32 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authn::check_credentials(&state, &body).await?;
-    let (session, token) = authn::start_session(&state, &req, &user, Kind::Cookie).await?;
-    let max_age = (session.expires_at - users::now()).num_seconds();
-    let mut user = user;
-    user.last_login_at = Some(users::record_login(&state.db, user.id).await?);
-    tracing::info!(user_id = user.id, "logged in");
+    let (user, session, token) = authn::log_in(&state, &req, &body, Kind::Cookie).await?;
     Ok(HttpResponse::Ok()
-        .cookie(state.cookie.build(token, max_age))
+        .cookie(state.cookie.for_session(token, session.expires_at))
         .json(users::to_api(user)))
 }
 
 /// End the current session.
 ///
 /// The session is revoked on the server (the token stops working everywhere) and the
-/// cookie is cleared.
+/// cookie is cleared. Logging out without a live session is not an error: the cookie
+/// is cleared all the same.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
-    security(("cookie" = []), ("bearer" = [])),
+    security((), ("cookie" = []), ("bearer" = [])),
     responses((status = 204, description = "Logged out; the cookie is cleared")),
 )]
-#[tracing::instrument(skip_all, fields(user_id = current.user.id))]
+#[tracing::instrument(skip_all)]
 pub async fn logout(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    session::revoke(&state.db, &current.session_id).await?;
+    match authn::authenticate(&req).await {
+        Ok(current) => session::revoke(&state.db, &current.session_id).await?,
+        Err(ApiError::Unauthorized) => {}
+        Err(refused) => return Err(refused),
+    }
     Ok(HttpResponse::NoContent()
         .cookie(state.cookie.clear())
         .finish())
@@ -121,16 +124,13 @@ pub async fn token(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authn::check_credentials(&state, &body).await?;
-    let (session, token) = authn::start_session(&state, &req, &user, Kind::Bearer).await?;
-    users::record_login(&state.db, user.id).await?;
-    tracing::info!(user_id = user.id, "token issued");
+    let (_, session, token) = authn::log_in(&state, &req, &body, Kind::Bearer).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {
             access_token: token,
             token_type: "Bearer".to_owned(),
-            expires_in: (session.expires_at - users::now()).num_seconds(),
+            expires_in: seconds_until(session.expires_at),
         }))
 }
 
@@ -165,7 +165,7 @@ pub async fn update_me(
     body: web::Json<UpdateProfileRequest>,
 ) -> Result<web::Json<User>, ApiError> {
     let profile = body.validate().map_err(ApiError::Validation)?;
-    let update = super::users::profile_update(&state, profile).await?;
+    let update = users::profile_update(&state.passwords, profile).await?;
     let user = users::update(&state.db, current.user.id, update).await?;
     Ok(web::Json(users::to_api(user)))
 }
@@ -191,7 +191,8 @@ pub async fn change_password(
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let me = users::to_api(current.user.clone());
-    let new_password = body.validate(&me).map_err(ApiError::Validation)?;
+    let request = body.clone();
+    let new_password = off_thread(move || request.validate(&me)).await?;
     let current_ok = state
         .passwords
         .verify(
@@ -219,8 +220,7 @@ pub async fn change_password(
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {
         let (session, token) = authn::start_session(&state, &req, &user, Kind::Cookie).await?;
-        let max_age = (session.expires_at - users::now()).num_seconds();
-        response.cookie(state.cookie.build(token, max_age));
+        response.cookie(state.cookie.for_session(token, session.expires_at));
     }
     Ok(response.finish())
 }

@@ -9,6 +9,7 @@ use shared::{
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::validation::off_thread;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -129,12 +130,17 @@ pub async fn reset(
         .reset_account(&state.db, &body.reset_token)
         .await?;
     let inputs = [
-        user.username.as_str(),
-        user.email.as_str(),
-        user.first_name.as_str(),
-        user.last_name.as_str(),
+        user.username.clone(),
+        user.email.clone(),
+        user.first_name.clone(),
+        user.last_name.clone(),
     ];
-    let password = body.validate(&inputs).map_err(ApiError::Validation)?;
+    let request = body.clone();
+    let password = off_thread(move || {
+        let inputs = inputs.each_ref().map(String::as_str);
+        request.validate(&inputs)
+    })
+    .await?;
     state
         .recovery
         .reset_password(

@@ -4,14 +4,14 @@
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use shared::{
-    CreateUserRequest, ErrorResponse, ListUsersQuery, ProfileChanges, Role, UpdateUserRequest,
-    User, UserPage,
+    CreateUserRequest, ErrorResponse, ListUsersQuery, Role, UpdateUserRequest, User, UserPage,
 };
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users;
+use crate::validation::off_thread;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -73,8 +73,9 @@ pub async fn create_user(
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     current.require_admin()?;
-    let account = body.account.validate().map_err(ApiError::Validation)?;
     let role = body.role.unwrap_or(Role::User);
+    let body = body.into_inner();
+    let account = off_thread(move || body.account.validate()).await?;
     let user = users::create(&state.db, &state.passwords, account, Some(role)).await?;
     tracing::info!(created = user.id, role = %user.role, "account created by admin");
     Ok(HttpResponse::Created().json(users::to_api(user)))
@@ -144,10 +145,10 @@ pub async fn update_user(
     } else {
         users::get(&state.db, id).await?
     };
-    let changes = body
-        .validate(&users::to_api(target))
-        .map_err(ApiError::Validation)?;
-    let mut update = profile_update(&state, changes.profile).await?;
+    let target = users::to_api(target);
+    let body = body.into_inner();
+    let changes = off_thread(move || body.validate(&target)).await?;
+    let mut update = users::profile_update(&state.passwords, changes.profile).await?;
     update.role = changes.role;
     if let Some(password) = changes.password {
         let hash = state
@@ -182,25 +183,4 @@ pub async fn delete_user(
     current.require_admin()?;
     users::delete(&state.db, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Profile changes ready to store: the new security answer, if any, hashed.
-pub(crate) async fn profile_update(
-    state: &AppState,
-    mut profile: ProfileChanges,
-) -> Result<users::Update, ApiError> {
-    let security_answer_hash = match profile.security_answer.take() {
-        Some(answer) => Some(
-            state
-                .passwords
-                .hash(SecretString::from(answer.into_inner()))
-                .await?,
-        ),
-        None => None,
-    };
-    Ok(users::Update {
-        profile,
-        security_answer_hash,
-        ..Default::default()
-    })
 }

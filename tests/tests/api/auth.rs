@@ -341,17 +341,30 @@ db_test!(forged_and_malformed_tokens_are_refused, |db| async move {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}");
         assert_eq!(error["code"], "unauthorized");
     }
-    let other_app = TestApp::spawn(db).await;
-    other_app.client().signup_ok(&account("ada")).await;
-    let res = other_app
-        .client_without_origin()
-        .with_bearer(&token)
-        .me()
-        .await;
+    // The same claims (so the same live session) signed with another key.
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode::<Value>(&token)
+        .unwrap()
+        .claims;
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"another secret of at least 32 bytes!"),
+    )
+    .unwrap();
+    let res = app.client_without_origin().with_bearer(&forged).me().await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,
         "signed with another secret"
+    );
+    assert_eq!(
+        app.client_without_origin()
+            .with_bearer(&token)
+            .me()
+            .await
+            .status(),
+        StatusCode::OK,
+        "while the genuine token works"
     );
 });
 
@@ -369,7 +382,10 @@ db_test!(update_me_changes_only_profile_fields, |db| async move {
     assert_eq!(res.status(), StatusCode::OK);
     let me: User = res.json().await.unwrap();
     assert_eq!(me.first_name, "Robert");
-    assert_eq!(me.email, "Robert@Example.org");
+    assert_eq!(
+        me.email, "robert@example.org",
+        "emails are stored lower-case"
+    );
     assert_eq!(me.role, Role::User, "role in PUT /auth/me changes nothing");
     assert_eq!(me.id, bob_user.id);
     assert_eq!(me.last_name, bob_user.last_name, "absent fields stay");
@@ -487,4 +503,74 @@ db_test!(password_change_ends_every_old_session, |db| async move {
         StatusCode::UNAUTHORIZED
     );
     app.client().login_ok("ada", new_password).await;
+});
+
+db_test!(
+    concurrent_first_signups_make_exactly_one_admin,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        let signups = (0..6).map(|i| {
+            let client = client.clone();
+            async move { client.signup_ok(&account(&format!("early{i}"))).await }
+        });
+        let users = futures::future::join_all(signups).await;
+        let admins = users.iter().filter(|u| u.role == Role::Admin).count();
+        assert_eq!(admins, 1, "{users:?}");
+        let later = client.signup_ok(&account("later")).await;
+        assert_eq!(later.role, Role::User);
+    }
+);
+
+db_test!(
+    logout_without_a_session_still_clears_the_cookie,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        client.login_ok("ada", PASSWORD).await;
+        assert_eq!(client.logout().await.status(), StatusCode::NO_CONTENT);
+        let again = client.logout().await;
+        assert_eq!(again.status(), StatusCode::NO_CONTENT, "idempotent");
+        assert!(session_set_cookie(&again).unwrap().contains("Max-Age=0"));
+        assert_eq!(app.client().logout().await.status(), StatusCode::NO_CONTENT);
+    }
+);
+
+db_test!(
+    other_authorization_schemes_leave_the_cookie_in_charge,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        client.login_ok("ada", PASSWORD).await;
+        let res = client
+            .request(reqwest::Method::GET, "/api/v1/auth/me")
+            .header("Authorization", "Basic cHJveHk6cGFzcw==")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+);
+
+db_test!(secure_cookies_use_the_host_prefix, |db| async move {
+    let app = TestApp::spawn_with(db, |s| s.cookie_secure = true).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    let res = client.login("ada", PASSWORD).await;
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-session="))
+        .expect("a __Host-session cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    assert!(
+        !cookie.contains("Domain="),
+        "__Host- cookies have no Domain"
+    );
 });

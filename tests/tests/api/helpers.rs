@@ -71,7 +71,16 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with a chance to adjust settings (e.g. a short TTL).
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
-        let (database, url) = TestDatabase::create(backend).await;
+        Self::spawn_on(backend, &mysql_url(), configure).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with MySQL reached through `mysql_url`.
+    pub async fn spawn_on(
+        backend: Backend,
+        mysql_url: &str,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let (database, url) = TestDatabase::create(backend, mysql_url).await;
         let mail = MailSink::start();
         let data_dir = std::env::temp_dir().join(format!("um-data-{}", unique()));
         let vars = HashMap::from([
@@ -141,7 +150,7 @@ impl Drop for TestApp {
 }
 
 impl TestDatabase {
-    async fn create(backend: Backend) -> (Self, String) {
+    async fn create(backend: Backend, mysql_url: &str) -> (Self, String) {
         match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("um-sqlite-{}", unique()));
@@ -149,7 +158,7 @@ impl TestDatabase {
                 (Self::Sqlite { dir }, url)
             }
             Backend::Mysql => {
-                let admin_url = mysql_url();
+                let admin_url = mysql_url.to_owned();
                 let name = format!("um_test_{}", unique());
                 let admin = match Database::connect(format!("{admin_url}/mysql")).await {
                     Ok(conn) => conn,

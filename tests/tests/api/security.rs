@@ -410,9 +410,7 @@ async fn a_dead_database_gives_fast_503s() {
             .rsplit_once('@')
             .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@"))
     );
-    // SAFETY: set before the app reads it, in this single test's own process.
-    unsafe { std::env::set_var("TEST_MYSQL_URL", &relayed) };
-    let app = TestApp::spawn(Backend::Mysql).await;
+    let app = TestApp::spawn_on(Backend::Mysql, &relayed, |_| {}).await;
     let (admin, _) = app.admin().await;
     assert_eq!(admin.get("/ready").await.status(), StatusCode::OK);
 
@@ -432,7 +430,6 @@ async fn a_dead_database_gives_fast_503s() {
         StatusCode::OK,
         "liveness does not need the database"
     );
+    // Reconnect so the test database can be dropped through the relay.
     cut_tx.send(false).unwrap();
-    // SAFETY: as above; the TestApp drops its database through the real server.
-    unsafe { std::env::set_var("TEST_MYSQL_URL", &upstream) };
 }

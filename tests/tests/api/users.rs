@@ -373,3 +373,69 @@ db_test!(
         app.client().login_ok("bob", new_password).await;
     }
 );
+
+db_test!(admins_demoting_each_other_keep_one_admin, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, admin_user) = app.admin().await;
+    let (second, second_user) = app.member(&admin, "second", "admin").await;
+    let demote = json!({"role": "user"});
+    let (second_path, admin_path) = (
+        format!("/api/v1/users/{}", second_user.id),
+        format!("/api/v1/users/{}", admin_user.id),
+    );
+    let (a, b) = tokio::join!(
+        admin.put(&second_path, &demote),
+        second.put(&admin_path, &demote),
+    );
+    let statuses = [a.status(), b.status()];
+    assert!(
+        statuses.iter().all(|s| [
+            StatusCode::OK,
+            StatusCode::CONFLICT,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::SERVICE_UNAVAILABLE
+        ]
+        .contains(s)),
+        "a lost race is a clean refusal, never a 500: {statuses:?}"
+    );
+    let api = app.client_without_origin();
+    let mut admins = 0;
+    for name in ["admin", "second"] {
+        let body: Value = json(
+            api.post(
+                "/api/v1/auth/token",
+                &json!({"username": name, "password": PASSWORD}),
+            )
+            .await,
+        )
+        .await;
+        let me: User = json(
+            api.with_bearer(body["access_token"].as_str().unwrap())
+                .me()
+                .await,
+        )
+        .await;
+        admins += usize::from(me.role == Role::Admin);
+    }
+    assert_eq!(
+        admins, 1,
+        "exactly one of them is still admin: {statuses:?}"
+    );
+});
+
+db_test!(demotion_ends_bearer_tokens_too, |db| async move {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.admin().await;
+    let (_, second) = app.member(&admin, "second", "admin").await;
+    let token = app.client_without_origin().token("second", PASSWORD).await;
+    let api = app.client_without_origin().with_bearer(&token);
+    assert_eq!(api.me().await.status(), StatusCode::OK);
+    let res = admin
+        .put(
+            &format!("/api/v1/users/{}", second.id),
+            &json!({"role": "user"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(api.me().await.status(), StatusCode::UNAUTHORIZED);
+});
