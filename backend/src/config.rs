@@ -38,6 +38,8 @@ pub struct Settings {
     pub otp_ttl: Duration,
     /// Shown in mail.
     pub app_name: String,
+    /// The built browser app (`trunk build` output), served at `/`.
+    pub static_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Settings {
             .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
             .field("mail_from", &self.mail_from.to_string())
             .field("otp_ttl", &self.otp_ttl)
+            .field("static_dir", &self.static_dir)
             .finish_non_exhaustive()
     }
 }
@@ -197,6 +200,9 @@ impl Settings {
             })?;
 
         Ok(Self {
+            static_dir: PathBuf::from(
+                get("STATIC_DIR").unwrap_or_else(|| "frontend/dist".to_owned()),
+            ),
             smtp_url,
             smtp_timeout: seconds("SMTP_TIMEOUT_SECONDS", 10, 300)?,
             mail_from,

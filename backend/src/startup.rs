@@ -66,6 +66,15 @@ impl Application {
             origins: AllowedOrigins::new(settings.allowed_origins.clone()),
         });
         let json_limit = settings.json_limit;
+        let static_dir = settings.static_dir.clone();
+        if routes::spa::is_built(&static_dir) {
+            tracing::info!(dir = %static_dir.display(), "serving the browser app");
+        } else {
+            tracing::warn!(
+                dir = %static_dir.display(),
+                "the browser app is not built (run `cargo xtask run`); serving the API only"
+            );
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -80,6 +89,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(error::envelope_other_errors))
                 .wrap(TracingLogger::default())
                 .configure(routes::configure)
+                .configure(routes::spa::configure(&static_dir))
         })
         .listen(listener)?
         .run();

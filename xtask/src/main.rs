@@ -1,8 +1,9 @@
 //! Project automation, the Rust way: `cargo xtask <command>`.
 //!
-//! - `run`: build and start the app on SQLite (no setup needed).
-//! - `test`: install missing test tools, check formatting and lints, validate the
-//!   OpenAPI document, then run every test (SQLite and MySQL) with cargo-nextest.
+//! - `run`: build the browser app if needed, then start everything on SQLite.
+//! - `test`: install missing tools, check formatting and lints, validate the OpenAPI
+//!   document, build the browser app, then run every test (SQLite, MySQL, Chromium)
+//!   with cargo-nextest.
 //! - `openapi`: regenerate `openapi/openapi.json`.
 //!
 //! Every install step checks first, so running it again costs nothing.
@@ -18,6 +19,10 @@ use clap::{Parser, Subcommand};
 /// Pinned tool versions, so every machine runs the same thing.
 const NEXTEST_VERSION: &str = "0.9.143";
 const OPENAPI_VALIDATOR_VERSION: &str = "0.7.2";
+/// Trunk 0.22 needs a newer rustc than this project's.
+const TRUNK_VERSION: &str = "0.21.14";
+/// wasm-opt from npm: Debian's binaryen (108) emits code Chromium rejects.
+const BINARYEN_VERSION: &str = "132.0.0";
 
 #[derive(Parser)]
 #[command(about = "Project automation")]
@@ -59,6 +64,7 @@ fn workspace_root() -> PathBuf {
 }
 
 fn run() -> anyhow::Result<()> {
+    build_frontend()?;
     cargo(&["run", "--release", "-p", "backend", "--", "serve"])
 }
 
@@ -77,6 +83,8 @@ fn test(lint: bool) -> anyhow::Result<()> {
         ])?;
     }
     validate_openapi()?;
+    build_frontend()?;
+    ensure_chromium()?;
     // Last, so the test runner's summary closes the output.
     cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
 }
@@ -164,6 +172,145 @@ fn validate_openapi() -> anyhow::Result<()> {
         python.to_str().unwrap(),
         &["-m", "openapi_spec_validator", "openapi/openapi.json"],
     )
+}
+
+/// Builds `frontend/dist` with Trunk unless it is newer than every source it comes
+/// from. Tools are installed at pinned versions first; nothing is downloaded at build
+/// time (`--offline`).
+fn build_frontend() -> anyhow::Result<()> {
+    let root = workspace_root();
+    let dist = root.join("frontend/dist/index.html");
+    let sources = [
+        root.join("frontend/src"),
+        root.join("frontend/index.html"),
+        root.join("frontend/style.css"),
+        root.join("frontend/Trunk.toml"),
+        root.join("shared/src"),
+        root.join("Cargo.lock"),
+    ];
+    let built = modified(&dist);
+    if built.is_some()
+        && sources
+            .iter()
+            .filter_map(|s| newest(s))
+            .all(|t| Some(t) <= built)
+    {
+        println!("xtask: frontend/dist is up to date");
+        return Ok(());
+    }
+    let tool_path = ensure_frontend_tools(&root)?;
+    println!("xtask: building the browser app (trunk build --release)");
+    let status = Command::new("trunk")
+        .args(["build", "--release", "--offline", "--skip-version-check"])
+        .current_dir(root.join("frontend"))
+        .env("PATH", tool_path)
+        .status()
+        .context("could not start trunk")?;
+    if !status.success() {
+        bail!("trunk build failed ({status})");
+    }
+    Ok(())
+}
+
+/// Installs what the wasm build needs, when missing; returns the PATH to build with.
+fn ensure_frontend_tools(root: &Path) -> anyhow::Result<String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed for the wasm target")?;
+    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
+        run_cmd("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
+    let tools = root.join("target/tools");
+    let path = format!(
+        "{}:{}:{}",
+        tools.join("node_modules/.bin").display(),
+        home.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let version_of = |program: &str| -> String {
+        Command::new(program)
+            .arg("--version")
+            .env("PATH", &path)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+
+    if version_of("trunk") != format!("trunk {TRUNK_VERSION}") {
+        println!("xtask: installing trunk {TRUNK_VERSION} (a few minutes, once)");
+        cargo(&["install", "trunk", "--version", TRUNK_VERSION, "--locked"])?;
+    }
+    // Trunk downloads wasm-bindgen unless the exact version is on PATH.
+    let bindgen = lock_version(root, "wasm-bindgen")?;
+    if version_of("wasm-bindgen") != format!("wasm-bindgen {bindgen}") {
+        println!("xtask: installing wasm-bindgen-cli {bindgen} (a few minutes, once)");
+        // Not --locked: its lock file pins a crate version the registry no longer serves.
+        cargo(&["install", "wasm-bindgen-cli", "--version", &bindgen])?;
+    }
+    let wasm_opt_version = BINARYEN_VERSION.split('.').next().unwrap_or_default();
+    if !version_of("wasm-opt").contains(&format!("version {wasm_opt_version}")) {
+        println!("xtask: installing wasm-opt (binaryen {BINARYEN_VERSION} from npm)");
+        std::fs::create_dir_all(&tools)?;
+        run_cmd(
+            "npm",
+            &[
+                "install",
+                "--prefix",
+                tools.to_str().unwrap(),
+                "--no-audit",
+                "--no-fund",
+                &format!("binaryen@{BINARYEN_VERSION}"),
+            ],
+        )?;
+    }
+    Ok(path)
+}
+
+/// The browser tests drive Debian's Chromium; a missing one fails the run.
+fn ensure_chromium() -> anyhow::Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    bail!("Chromium is needed for the browser tests: apt-get install -y chromium chromium-driver")
+}
+
+/// The version of `package` in Cargo.lock.
+fn lock_version(root: &Path, package: &str) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    Ok(lock[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of a file, or of any file under a folder.
+fn newest(path: &Path) -> Option<std::time::SystemTime> {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|entry| newest(&entry.path()))
+            .max()
+    } else {
+        modified(path)
+    }
 }
 
 fn cargo(args: &[&str]) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod password;
+pub mod spa;
 pub mod users;
 
 use actix_web::middleware::from_fn;
@@ -12,6 +13,8 @@ use actix_web::web;
 use crate::auth::origin::refuse_foreign_origins;
 use crate::auth::renew_session_cookie;
 
+/// The API, docs and probes; the browser app is added by [`spa::configure`] last so
+/// that it only answers what nothing else does.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(docs::configure)

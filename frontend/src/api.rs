@@ -1,0 +1,256 @@
+//! The only place that talks HTTP: one generic JSON call over gloo-net, and one thin
+//! function per endpoint. The session cookie is HttpOnly and rides along by itself;
+//! this code never sees a token.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{
+    AnswerRequest, AnswerResponse, ChangePasswordRequest, CreateUserRequest, ErrorBody,
+    ErrorResponse, FieldErrors, ForgotPasswordRequest, ListUsersQuery, LoginRequest,
+    ResetPasswordRequest, SignupRequest, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
+    VerifyOtpRequest, VerifyOtpResponse,
+};
+
+/// What went wrong with a call, in terms the screens can show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 401: not logged in, wrong credentials, or the session ended.
+    Unauthorized(String),
+    /// Any other error status, with the server's envelope.
+    Status { status: u16, body: ErrorBody },
+    /// No answer at all (offline, server down).
+    Network(String),
+}
+
+impl ApiError {
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthorized(message) => message.clone(),
+            ApiError::Status { body, .. } => body.message.clone(),
+            ApiError::Network(_) => "The server cannot be reached. Check your connection.".into(),
+        }
+    }
+
+    /// Field-level messages (400 validation, 409 duplicates), if any.
+    pub fn fields(&self) -> FieldErrors {
+        match self {
+            ApiError::Status { body, .. } => body.fields.clone().unwrap_or_default(),
+            _ => FieldErrors::new(),
+        }
+    }
+}
+
+thread_local! {
+    static ON_EXPIRED: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Registers what to do when a call finds the session gone (the app sends the user to
+/// the login page).
+pub fn on_session_expired(handler: impl Fn() + 'static) {
+    ON_EXPIRED.with(|slot| *slot.borrow_mut() = Some(Rc::new(handler)));
+}
+
+/// Whether a 401 from this call means "your session ended" (as opposed to "wrong
+/// password" or "not logged in yet").
+#[derive(Clone, Copy, PartialEq)]
+enum On401 {
+    Expire,
+    Report,
+}
+
+async fn call<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&(impl Serialize + ?Sized)>,
+    on_401: On401,
+) -> Result<T, ApiError> {
+    // Every state change is sent as JSON, even without a body: the server's CSRF rule
+    // for cookie-authenticated requests wants it.
+    let builder = RequestBuilder::new(&format!("/api/v1{path}"))
+        .method(method)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json");
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    }
+    .map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if (200..300).contains(&status) {
+        let text = if text.is_empty() { "null" } else { &text };
+        return serde_json::from_str(text).map_err(|e| ApiError::Network(e.to_string()));
+    }
+    let body = serde_json::from_str::<ErrorResponse>(&text)
+        .map(|e| e.error)
+        .unwrap_or_else(|_| ErrorBody {
+            code: "unexpected".into(),
+            message: format!("Unexpected answer from the server ({status})."),
+            fields: None,
+        });
+    if status == 401 {
+        if on_401 == On401::Expire {
+            let handler = ON_EXPIRED.with(|slot| slot.borrow().clone());
+            if let Some(handler) = handler {
+                handler();
+            }
+        }
+        return Err(ApiError::Unauthorized(body.message));
+    }
+    Err(ApiError::Status { status, body })
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    call(Method::GET, path, None::<&()>, On401::Expire).await
+}
+
+async fn send<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &(impl Serialize + ?Sized),
+) -> Result<T, ApiError> {
+    call(method, path, Some(body), On401::Expire).await
+}
+
+/// The logged-in account, or `None` when nobody is (no "expired" notice).
+pub async fn current_user() -> Result<Option<User>, ApiError> {
+    match call(Method::GET, "/auth/me", None::<&()>, On401::Report).await {
+        Ok(user) => Ok(Some(user)),
+        Err(ApiError::Unauthorized(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn login(request: &LoginRequest) -> Result<User, ApiError> {
+    call(Method::POST, "/auth/login", Some(request), On401::Report).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    call(Method::POST, "/auth/logout", None::<&()>, On401::Report).await
+}
+
+pub async fn signup(request: &SignupRequest) -> Result<User, ApiError> {
+    call(Method::POST, "/auth/signup", Some(request), On401::Report).await
+}
+
+pub async fn update_me(request: &UpdateProfileRequest) -> Result<User, ApiError> {
+    send(Method::PUT, "/auth/me", request).await
+}
+
+pub async fn change_password(request: &ChangePasswordRequest) -> Result<(), ApiError> {
+    send(Method::POST, "/auth/password", request).await
+}
+
+pub async fn list_users(query: &ListUsersQuery) -> Result<UserPage, ApiError> {
+    get(&format!("/users{}", query_string(query))).await
+}
+
+pub async fn get_user(id: i32) -> Result<User, ApiError> {
+    get(&format!("/users/{id}")).await
+}
+
+pub async fn create_user(request: &CreateUserRequest) -> Result<User, ApiError> {
+    send(Method::POST, "/users", request).await
+}
+
+pub async fn update_user(id: i32, request: &UpdateUserRequest) -> Result<User, ApiError> {
+    send(Method::PUT, &format!("/users/{id}"), request).await
+}
+
+pub async fn delete_user(id: i32) -> Result<(), ApiError> {
+    call(
+        Method::DELETE,
+        &format!("/users/{id}"),
+        None::<&()>,
+        On401::Expire,
+    )
+    .await
+}
+
+pub async fn forgot_password(
+    request: &ForgotPasswordRequest,
+) -> Result<serde_json::Value, ApiError> {
+    call(
+        Method::POST,
+        "/password/forgot",
+        Some(request),
+        On401::Report,
+    )
+    .await
+}
+
+pub async fn verify_otp(request: &VerifyOtpRequest) -> Result<VerifyOtpResponse, ApiError> {
+    call(
+        Method::POST,
+        "/password/verify-otp",
+        Some(request),
+        On401::Report,
+    )
+    .await
+}
+
+pub async fn answer(request: &AnswerRequest) -> Result<AnswerResponse, ApiError> {
+    call(
+        Method::POST,
+        "/password/answer",
+        Some(request),
+        On401::Report,
+    )
+    .await
+}
+
+pub async fn reset_password(request: &ResetPasswordRequest) -> Result<(), ApiError> {
+    call(
+        Method::POST,
+        "/password/reset",
+        Some(request),
+        On401::Report,
+    )
+    .await
+}
+
+/// `?page=2&q=ada` from the set fields of `query` ("" when none are set).
+pub fn query_string(query: &ListUsersQuery) -> String {
+    let pairs: Vec<String> = [
+        ("page", &query.page),
+        ("per_page", &query.per_page),
+        ("q", &query.q),
+        ("sort", &query.sort),
+        ("role", &query.role),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| {
+        value
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{key}={}", encode(v)))
+    })
+    .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// Percent-encoding for a query value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,12 @@
+//! The browser app: Leptos (client-side rendering), built by Trunk.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+mod session;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

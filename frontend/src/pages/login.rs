@@ -1,0 +1,93 @@
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use shared::{FieldErrors, LoginRequest};
+
+use crate::api;
+use crate::components::form::{Field, SubmitButton};
+use crate::session::use_session;
+
+/// Where to go after logging in: the `next` query value if it is a local path.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::new());
+    let failure = RwSignal::new(None::<String>);
+
+    // Signed in (just now, or already): go where the user was headed.
+    Effect::new(move |_| {
+        if session.user.with(Option::is_some) {
+            let next = safe_next(query.with_untracked(|q| q.get("next")));
+            navigate(&next, Default::default());
+        }
+    });
+
+    let login = Action::new_local(move |request: &LoginRequest| {
+        let request = request.clone();
+        async move {
+            match api::login(&request).await {
+                Ok(user) => {
+                    session.expired.set(false);
+                    session.user.set(Some(user));
+                }
+                Err(e) => {
+                    errors.set(e.fields());
+                    failure.set(Some(e.message()));
+                }
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if login.pending().get_untracked() {
+            return;
+        }
+        failure.set(None);
+        let request = LoginRequest {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        };
+        match request.validate() {
+            Ok(()) => {
+                login.dispatch(request);
+            }
+            Err(fields) => errors.set(fields),
+        }
+    };
+    let notice = move || {
+        query.with(|q| match q.get("notice").as_deref() {
+            Some("expired") => Some("Your session has expired. Please log in again."),
+            Some("reset") => Some("Your password was changed. Log in with your new password."),
+            Some("created") => Some("Your account was created. Log in to continue."),
+            _ => None,
+        })
+    };
+
+    view! {
+        <div class="auth-page">
+            <form class="card auth-card" on:submit=on_submit data-testid="login-form" novalidate>
+                <h1>"Log in"</h1>
+                {move || notice().map(|n| view! { <p class="notice" role="status" data-testid="login-notice">{n}</p> })}
+                {move || failure.get().map(|f| view! { <p class="alert" role="alert" data-testid="login-error">{f}</p> })}
+                <Field label="Username or email" name="username" value=username errors=errors autocomplete="username" required=true/>
+                <Field label="Password" name="password" value=password errors=errors kind="password" autocomplete="current-password" required=true/>
+                <SubmitButton label="Log in" pending=login.pending().into() testid="login-submit"/>
+                <p class="links">
+                    <A href="/forgot" attr:data-testid="link-forgot">"Forgot your password?"</A>
+                    " · "
+                    <A href="/signup" attr:data-testid="link-signup">"Create an account"</A>
+                </p>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,15 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <div class="auth-page">
+            <div class="card auth-card" data-testid="not-found">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <A href="/" attr:class="button primary">"Go to the dashboard"</A>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,209 @@
+//! Add a user (admins) and edit one (admins: anyone, role included; users: themselves).
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use shared::{CreateUserRequest, FieldErrors, Role, UpdateProfileRequest, UpdateUserRequest, User};
+
+use crate::api;
+use crate::components::form::{Field, StrengthMeter, SubmitButton};
+use crate::components::toast::use_toasts;
+use crate::pages::signup::{AccountFields, AccountForm};
+use crate::session::use_session;
+
+#[component]
+fn RoleSelect(role: RwSignal<Role>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="field-role">"Role"</label>
+            <select id="field-role" name="role" data-testid="input-role"
+                prop:value=move || role.get().as_str()
+                on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or(Role::User))>
+                <option value="user">"User"</option>
+                <option value="admin">"Admin"</option>
+            </select>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewUserPage() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let form = AccountForm::new();
+    let role = RwSignal::new(Role::User);
+    let errors = RwSignal::new(FieldErrors::new());
+    let create = Action::new_local(move |request: &CreateUserRequest| {
+        let request = request.clone();
+        let navigate = navigate.clone();
+        async move {
+            match api::create_user(&request).await {
+                Ok(user) => {
+                    toasts.success(format!("Created {}.", user.username));
+                    navigate("/", Default::default());
+                }
+                Err(e) => {
+                    errors.set(e.fields());
+                    toasts.error(e.message());
+                }
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if create.pending().get_untracked() {
+            return;
+        }
+        let request = CreateUserRequest {
+            account: form.request(),
+            role: Some(role.get_untracked()),
+        };
+        match request.account.validate() {
+            Ok(_) => {
+                create.dispatch(request);
+            }
+            Err(fields) => errors.set(fields),
+        }
+    };
+    view! {
+        <section class="page narrow">
+            <h1>"Add user"</h1>
+            <Show when=move || session.is_admin() fallback=|| view! { <p class="alert">"Only admins can add users."</p> }>
+                <form class="card" on:submit=on_submit data-testid="user-form" novalidate>
+                    <AccountFields form=form errors=errors/>
+                    <RoleSelect role=role/>
+                    <div class="actions">
+                        <A href="/" attr:class="button">"Cancel"</A>
+                        <SubmitButton label="Create user" pending=create.pending().into() testid="save-user"/>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+pub fn EditUserPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i32>().ok()));
+    let user = LocalResource::new(move || {
+        let id = id();
+        async move {
+            match id {
+                Some(id) => api::get_user(id).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <section class="page narrow">
+            <h1>"Edit user"</h1>
+            <Transition fallback=|| view! { <p class="loading"><span class="spinner"></span>" Loading…"</p> }>
+                {move || user.get().map(|result| match result {
+                    Ok(Some(user)) => view! { <EditUserForm user=user/> }.into_any(),
+                    Ok(None) => view! { <p class="alert">"No such user."</p> }.into_any(),
+                    Err(e) => view! { <p class="alert" role="alert">{e.message()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn EditUserForm(user: User) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let is_admin = session.is_admin();
+    let text = |v: &str| RwSignal::new(v.to_owned());
+    let (first_name, last_name, username, email, mobile) = (
+        text(&user.first_name),
+        text(&user.last_name),
+        text(&user.username),
+        text(&user.email),
+        text(&user.mobile),
+    );
+    let role = RwSignal::new(user.role);
+    let password = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::new());
+    let known_words = Signal::derive(move || {
+        vec![
+            username.get(),
+            email.get(),
+            first_name.get(),
+            last_name.get(),
+        ]
+    });
+    let stored = StoredValue::new(user.clone());
+
+    let save = Action::new_local(move |request: &UpdateUserRequest| {
+        let request = request.clone();
+        let navigate = navigate.clone();
+        let id = stored.with_value(|u| u.id);
+        async move {
+            match api::update_user(id, &request).await {
+                Ok(updated) => {
+                    if session.user_id() == Some(updated.id) {
+                        session.user.set(Some(updated.clone()));
+                    }
+                    toasts.success(format!("Saved {}.", updated.username));
+                    navigate("/", Default::default());
+                }
+                Err(e) => {
+                    errors.set(e.fields());
+                    toasts.error(e.message());
+                }
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if save.pending().get_untracked() {
+            return;
+        }
+        let new_password = password.get_untracked();
+        let request = UpdateUserRequest {
+            profile: UpdateProfileRequest {
+                first_name: Some(first_name.get_untracked()),
+                last_name: Some(last_name.get_untracked()),
+                username: Some(username.get_untracked()),
+                email: Some(email.get_untracked()),
+                mobile: Some(mobile.get_untracked()),
+                ..Default::default()
+            },
+            role: is_admin.then(|| role.get_untracked()),
+            password: (is_admin && !new_password.is_empty()).then_some(new_password),
+        };
+        match stored.with_value(|u| request.validate(u)) {
+            Ok(_) => {
+                save.dispatch(request);
+            }
+            Err(fields) => errors.set(fields),
+        }
+    };
+    view! {
+        <form class="card" on:submit=on_submit data-testid="user-form" novalidate>
+            <div class="grid-2">
+                <Field label="First name" name="first_name" value=first_name errors=errors required=true/>
+                <Field label="Last name" name="last_name" value=last_name errors=errors required=true/>
+            </div>
+            <Field label="Username" name="username" value=username errors=errors required=true/>
+            <div class="grid-2">
+                <Field label="Email" name="email" value=email errors=errors kind="email" required=true/>
+                <Field label="Mobile" name="mobile" value=mobile errors=errors kind="tel" required=true/>
+            </div>
+            {is_admin.then(|| view! {
+                <RoleSelect role=role/>
+                <Field label="New password (optional)" name="password" value=password errors=errors kind="password"
+                    autocomplete="new-password" hint="Leave empty to keep the current password"/>
+                <StrengthMeter password=password user_inputs=known_words/>
+            })}
+            <div class="actions">
+                <A href="/" attr:class="button" attr:data-testid="cancel">"Cancel"</A>
+                <SubmitButton label="Save" pending=save.pending().into() testid="save-user"/>
+            </div>
+        </form>
+    }
+}

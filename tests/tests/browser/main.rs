@@ -1,0 +1,458 @@
+//! End-to-end tests of the browser app in headless Chromium (Debian's package),
+//! driven over the DevTools protocol, against the real backend serving the real built
+//! app (`frontend/dist`, built by `cargo xtask test`) with a fresh database and a real
+//! SMTP server. Selectors are `data-testid`s; every wait polls for a condition.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+#[path = "../api/mail_sink.rs"]
+#[allow(dead_code)]
+mod mail_sink;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::page::ScreenshotParams;
+use chromiumoxide::{Element, Page};
+use futures::StreamExt;
+use helpers::{Backend, PASSWORD, TestApp, account};
+use shared::User;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The real app on a fresh SQLite database, serving `frontend/dist`.
+async fn spawn_app(configure: impl FnOnce(&mut backend::config::Settings)) -> TestApp {
+    let dist = workspace_root().join("frontend/dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "the browser app is not built: run `cargo xtask test` (it builds frontend/dist first)"
+    );
+    TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.static_dir = dist;
+        configure(s);
+    })
+    .await
+}
+
+/// A headless Chromium with a fresh profile; killed when dropped, even on panic.
+struct Chromium {
+    browser: Browser,
+    events: tokio::task::JoinHandle<()>,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Chromium {
+    async fn launch() -> Self {
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "Chromium is required for the browser tests: apt-get install -y chromium chromium-driver"
+        );
+        let profile =
+            TempDir(std::env::temp_dir().join(format!("um-chromium-{}", helpers::unique())));
+        let config = BrowserConfig::builder()
+            .chrome_executable(CHROMIUM)
+            .disable_default_args()
+            .no_sandbox()
+            .args([
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ])
+            .user_data_dir(&profile.0)
+            .window_size(1280, 900)
+            .launch_timeout(Duration::from_secs(30))
+            .build()
+            .expect("browser config");
+        let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
+        let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Self {
+            browser,
+            events,
+            _profile: profile,
+        }
+    }
+
+    /// A new tab at `url`. The tab starts blank and navigates by script: waiting for a
+    /// page load that the app itself redirects (signed out at `/`) never ends.
+    async fn open(&self, url: &str) -> Page {
+        let page = tokio::time::timeout(WAIT, self.browser.new_page("about:blank"))
+            .await
+            .expect("a new tab within the time limit")
+            .expect("a new tab");
+        go_to(&page, url).await;
+        page
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        if let Some(child) = self.browser.get_mut_child() {
+            let child = child.as_mut_inner();
+            let _ = child.start_kill();
+            // Let it exit before its profile folder is removed (dropped after this).
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        self.events.abort();
+    }
+}
+
+/// Navigates by script, so the call returns at once; callers wait for what they expect.
+async fn go_to(page: &Page, url: &str) {
+    let script = format!("location.href = {}", serde_json::to_string(url).unwrap());
+    tokio::time::timeout(WAIT, page.evaluate(script))
+        .await
+        .expect("navigation starts within the time limit")
+        .expect("navigation starts");
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// Waits until `selector` matches and returns the element.
+async fn find(page: &Page, selector: &str) -> Element {
+    let started = Instant::now();
+    loop {
+        if let Ok(element) = page.find_element(selector).await {
+            return element;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "no element matches {selector} (url {:?})",
+            page.url().await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `selector`'s text contains `text`.
+async fn wait_text(page: &Page, selector: &str, text: &str) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(element) = page.find_element(selector).await
+            && let Ok(Some(inner)) = element.inner_text().await
+            && inner.contains(text)
+        {
+            return inner;
+        }
+        assert!(started.elapsed() < WAIT, "{selector} never showed {text:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until nothing matches `selector`.
+async fn wait_gone(page: &Page, selector: &str) {
+    let started = Instant::now();
+    while page.find_element(selector).await.is_ok() {
+        assert!(started.elapsed() < WAIT, "{selector} is still there");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the location's path (and query) starts with `prefix`.
+async fn wait_path(page: &Page, prefix: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let path: String = page
+            .evaluate("location.pathname + location.search")
+            .await
+            .ok()
+            .and_then(|r| r.into_value().ok())
+            .unwrap_or_default();
+        if path.starts_with(prefix) {
+            return path;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "expected {prefix}, still at {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn fill(page: &Page, name: &str, value: &str) {
+    let input = find(page, &testid(&format!("input-{name}"))).await;
+    // Clear, then type like a person so the app sees input events.
+    input
+        .call_js_fn("function() { this.value = ''; this.dispatchEvent(new Event('input', {bubbles: true})); }", false)
+        .await
+        .unwrap();
+    input.click().await.unwrap().type_str(value).await.unwrap();
+}
+
+async fn click(page: &Page, id: &str) {
+    find(page, &testid(id)).await.click().await.unwrap();
+}
+
+async fn screenshot(page: &Page, name: &str) {
+    let dir = workspace_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(true).build(),
+        dir.join(format!("{name}.png")),
+    )
+    .await
+    .expect("screenshot");
+}
+
+async fn log_in(page: &Page, username: &str, password: &str) {
+    fill(page, "username", username).await;
+    fill(page, "password", password).await;
+    click(page, "login-submit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_day_from_signup_to_password_recovery() {
+    let app = spawn_app(|_| {}).await;
+    let chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/", app.address)).await;
+
+    // Signed out, the dashboard sends us to login, which links to signup.
+    wait_path(&page, "/login?next=%2F").await;
+    screenshot(&page, "login").await;
+    click(&page, "link-signup").await;
+    wait_path(&page, "/signup").await;
+
+    // Client-side checks use the server's rules and messages.
+    click(&page, "signup-submit").await;
+    wait_text(&page, &testid("error-username"), "is required").await;
+    let me = account("ada");
+    for (name, value) in [
+        ("first_name", me.first_name.as_str()),
+        ("last_name", me.last_name.as_str()),
+        ("username", me.username.as_str()),
+        ("email", me.email.as_str()),
+        ("mobile", me.mobile.as_str()),
+        ("password", me.password.as_str()),
+        ("security_question", me.security_question.as_str()),
+        ("security_answer", me.security_answer.as_str()),
+    ] {
+        fill(&page, name, value).await;
+    }
+    let score = find(&page, &testid("strength-meter"))
+        .await
+        .attribute("data-score")
+        .await
+        .unwrap();
+    assert!(
+        score.is_some_and(|s| s.parse::<u8>().unwrap() >= 3),
+        "a strong password scores >= 3"
+    );
+    screenshot(&page, "signup").await;
+    click(&page, "signup-submit").await;
+
+    // The first account is the admin; log in and land on the dashboard.
+    wait_path(&page, "/login").await;
+    wait_text(&page, &testid("login-notice"), "account was created").await;
+    log_in(&page, "ada", PASSWORD).await;
+    wait_path(&page, "/").await;
+    wait_text(&page, &testid("summary"), "Showing 1–1 of 1").await;
+    find(&page, &testid("user-row-ada")).await;
+
+    // Add a user.
+    click(&page, "add-user").await;
+    wait_path(&page, "/users/new").await;
+    let bob = account("bob");
+    for (name, value) in [
+        ("first_name", "Bob"),
+        ("last_name", "Builder"),
+        ("username", "bob"),
+        ("email", bob.email.as_str()),
+        ("mobile", bob.mobile.as_str()),
+        ("password", bob.password.as_str()),
+        ("security_question", "Favourite tool?"),
+        ("security_answer", "hammer"),
+    ] {
+        fill(&page, name, value).await;
+    }
+    screenshot(&page, "add-user").await;
+    click(&page, "save-user").await;
+    wait_text(&page, &testid("toast-success"), "Created bob").await;
+    wait_text(&page, &testid("summary"), "of 2").await;
+
+    // Search narrows the table (debounced) and the URL keeps it.
+    fill_search(&page, "buil").await;
+    wait_path(&page, "/?q=buil").await;
+    wait_text(&page, &testid("summary"), "Showing 1–1 of 1").await;
+    find(&page, &testid("user-row-bob")).await;
+    wait_gone(&page, &testid("user-row-ada")).await;
+    screenshot(&page, "dashboard").await;
+
+    // Edit bob; a duplicate email shows under the field.
+    find(
+        &page,
+        &format!("{} {}", testid("user-row-bob"), testid("edit-user")),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&page, "/users/").await;
+    fill(&page, "first_name", "Robert").await;
+    fill(&page, "email", &me.email).await;
+    click(&page, "save-user").await;
+    wait_text(&page, &testid("error-email"), "already in use").await;
+    screenshot(&page, "edit-user-duplicate").await;
+    fill(&page, "email", "robert@example.com").await;
+    click(&page, "save-user").await;
+    wait_text(&page, &testid("toast-success"), "Saved bob").await;
+    wait_path(&page, "/").await;
+    wait_text(&page, &testid("user-row-bob"), "Robert Builder").await;
+
+    // Delete bob after a confirmation that names him.
+    find(
+        &page,
+        &format!("{} {}", testid("user-row-bob"), testid("delete-user")),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_text(
+        &page,
+        &testid("confirm-message"),
+        "Delete bob (Robert Builder)?",
+    )
+    .await;
+    screenshot(&page, "delete-confirm").await;
+    click(&page, "confirm-ok").await;
+    wait_text(&page, &testid("toast-success"), "Deleted bob").await;
+    wait_gone(&page, &testid("user-row-bob")).await;
+
+    // Log out, then recover the password with the code from the delivered mail.
+    click(&page, "logout").await;
+    wait_path(&page, "/login").await;
+    click(&page, "link-forgot").await;
+    wait_path(&page, "/forgot").await;
+    fill(&page, "identifier", &me.email).await;
+    click(&page, "forgot-submit").await;
+    let code = app.mail.wait_for(&me.email, 1).await[0].code();
+    fill(&page, "otp", &code).await;
+    let resend = wait_text(&page, &testid("resend-code"), "Send a new code in").await;
+    assert!(
+        resend.trim_end().ends_with('s'),
+        "a countdown, nothing else: {resend:?}"
+    );
+    assert_eq!(
+        app.mail.received().len(),
+        1,
+        "exactly one code was requested"
+    );
+    screenshot(&page, "forgot-code").await;
+    click(&page, "otp-submit").await;
+    wait_text(&page, &testid("security-question"), &me.security_question).await;
+    fill(&page, "security_answer", &me.security_answer).await;
+    click(&page, "answer-submit").await;
+    let new_password = "lantern orchard velvet 93";
+    fill(&page, "new_password", new_password).await;
+    click(&page, "reset-submit").await;
+    wait_path(&page, "/login").await;
+    wait_text(&page, &testid("login-notice"), "password was changed").await;
+    log_in(&page, "ada", new_password).await;
+    wait_path(&page, "/").await;
+    wait_text(&page, &testid("current-user"), "ada").await;
+}
+
+async fn fill_search(page: &Page, text: &str) {
+    let input = find(page, &testid("search")).await;
+    input.click().await.unwrap().type_str(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_see_no_admin_actions() {
+    let app = spawn_app(|_| {}).await;
+    let (admin, _) = app.admin().await;
+    let (_, carol): (_, User) = app.member(&admin, "carol", "user").await;
+    let chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    log_in(&page, "carol", PASSWORD).await;
+    wait_path(&page, "/").await;
+    wait_text(&page, &testid("summary"), "of 2").await;
+    find(&page, &testid("user-row-admin")).await;
+    // Own row: edit only; other rows: nothing; no add button anywhere.
+    find(
+        &page,
+        &format!(
+            "{} {}",
+            testid(&format!("user-row-{}", carol.username)),
+            testid("edit-user")
+        ),
+    )
+    .await;
+    for hidden in [
+        testid("add-user"),
+        testid("delete-user"),
+        format!("{} {}", testid("user-row-admin"), testid("edit-user")),
+    ] {
+        assert!(
+            page.find_element(hidden.as_str()).await.is_err(),
+            "{hidden} is visible to a user"
+        );
+    }
+    screenshot(&page, "dashboard-user").await;
+    // One page: both pager buttons are there, labelled, and disabled.
+    for (id, label) in [("prev-page", "Previous"), ("next-page", "Next")] {
+        let button = find(&page, &testid(id)).await;
+        assert_eq!(button.inner_text().await.unwrap().as_deref(), Some(label));
+        assert!(
+            button.attribute("disabled").await.unwrap().is_some(),
+            "{id} is disabled"
+        );
+    }
+
+    // Unknown addresses show the 404 page.
+    page.goto(format!("{}/no/such/page", app.address))
+        .await
+        .unwrap();
+    find(&page, &testid("not-found")).await;
+    screenshot(&page, "not-found").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_returns_to_login_and_back() {
+    let app = spawn_app(|s| s.session_ttl = Duration::from_secs(3)).await;
+    let (admin, _) = app.admin().await;
+    drop(admin);
+    let chromium = Chromium::launch().await;
+    let page = chromium
+        .open(&format!("{}/login?next=%2Fprofile", app.address))
+        .await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_path(&page, "/profile").await;
+    find(&page, &testid("profile-form")).await;
+    // Renewal needs activity in the second half of the lifetime; stay idle past it.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    click(&page, "save-profile").await;
+    let path = wait_path(&page, "/login").await;
+    assert!(
+        path.contains("notice=expired") && path.contains("next=%2Fprofile"),
+        "{path}"
+    );
+    wait_text(&page, &testid("login-notice"), "Your session has expired").await;
+    screenshot(&page, "session-expired").await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_path(&page, "/profile").await;
+}
