@@ -7,6 +7,7 @@ use shared::{ChangePasswordRequest, FieldErrors, UpdateProfileRequest};
 use crate::api;
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::toast::use_toasts;
+use crate::pages::signup::{ProfileFields, ProfileForm};
 use crate::session::use_session;
 
 #[component]
@@ -22,14 +23,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileForms(me: shared::User) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let text = |v: &str| RwSignal::new(v.to_owned());
-    let (first_name, last_name, username, email, mobile) = (
-        text(&me.first_name),
-        text(&me.last_name),
-        text(&me.username),
-        text(&me.email),
-        text(&me.mobile),
-    );
+    let form = ProfileForm::from_user(&me);
     let question = RwSignal::new(String::new());
     let answer = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
@@ -59,13 +53,9 @@ fn ProfileForms(me: shared::User) -> impl IntoView {
         let optional =
             |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
         let request = UpdateProfileRequest {
-            first_name: Some(first_name.get_untracked()),
-            last_name: Some(last_name.get_untracked()),
-            username: Some(username.get_untracked()),
-            email: Some(email.get_untracked()),
-            mobile: Some(mobile.get_untracked()),
             security_question: optional(question),
             security_answer: optional(answer),
+            ..form.request()
         };
         match request.validate() {
             Ok(_) => {
@@ -78,14 +68,6 @@ fn ProfileForms(me: shared::User) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let password_errors = RwSignal::new(FieldErrors::new());
-    let known_words = Signal::derive(move || {
-        vec![
-            username.get(),
-            email.get(),
-            first_name.get(),
-            last_name.get(),
-        ]
-    });
     let change = Action::new_local(move |request: &ChangePasswordRequest| {
         let request = request.clone();
         async move {
@@ -127,15 +109,7 @@ fn ProfileForms(me: shared::User) -> impl IntoView {
             <h1>"My profile"</h1>
             <form class="card" on:submit=on_save data-testid="profile-form" novalidate>
                 <h2>"Details"</h2>
-                <div class="grid-2">
-                    <Field label="First name" name="first_name" value=first_name errors=errors required=true/>
-                    <Field label="Last name" name="last_name" value=last_name errors=errors required=true/>
-                </div>
-                <Field label="Username" name="username" value=username errors=errors required=true/>
-                <div class="grid-2">
-                    <Field label="Email" name="email" value=email errors=errors kind="email" required=true/>
-                    <Field label="Mobile" name="mobile" value=mobile errors=errors kind="tel" required=true/>
-                </div>
+                <ProfileFields form=form errors=errors/>
                 <Field label="New security question (optional)" name="security_question" value=question errors=errors/>
                 <Field label="Its answer" name="security_answer" value=answer errors=errors kind="password"/>
                 <div class="actions">
@@ -148,7 +122,7 @@ fn ProfileForms(me: shared::User) -> impl IntoView {
                     kind="password" autocomplete="current-password" required=true/>
                 <Field label="New password" name="new_password" value=new_password errors=password_errors
                     kind="password" autocomplete="new-password" required=true/>
-                <StrengthMeter password=new_password user_inputs=known_words/>
+                <StrengthMeter password=new_password user_inputs=form.known_words()/>
                 <div class="actions">
                     <SubmitButton label="Change password" pending=change.pending().into() testid="change-password"/>
                 </div>

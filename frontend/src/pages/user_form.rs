@@ -4,12 +4,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::{CreateUserRequest, FieldErrors, Role, UpdateProfileRequest, UpdateUserRequest, User};
+use shared::{CreateUserRequest, FieldErrors, Role, UpdateUserRequest, User};
 
 use crate::api;
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::toast::use_toasts;
-use crate::pages::signup::{AccountFields, AccountForm};
+use crate::pages::signup::{AccountFields, AccountForm, ProfileFields, ProfileForm};
 use crate::session::use_session;
 
 #[component]
@@ -117,25 +117,10 @@ fn EditUserForm(user: User) -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
     let is_admin = session.is_admin();
-    let text = |v: &str| RwSignal::new(v.to_owned());
-    let (first_name, last_name, username, email, mobile) = (
-        text(&user.first_name),
-        text(&user.last_name),
-        text(&user.username),
-        text(&user.email),
-        text(&user.mobile),
-    );
+    let form = ProfileForm::from_user(&user);
     let role = RwSignal::new(user.role);
     let password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
-    let known_words = Signal::derive(move || {
-        vec![
-            username.get(),
-            email.get(),
-            first_name.get(),
-            last_name.get(),
-        ]
-    });
     let stored = StoredValue::new(user.clone());
 
     let save = Action::new_local(move |request: &UpdateUserRequest| {
@@ -165,14 +150,7 @@ fn EditUserForm(user: User) -> impl IntoView {
         }
         let new_password = password.get_untracked();
         let request = UpdateUserRequest {
-            profile: UpdateProfileRequest {
-                first_name: Some(first_name.get_untracked()),
-                last_name: Some(last_name.get_untracked()),
-                username: Some(username.get_untracked()),
-                email: Some(email.get_untracked()),
-                mobile: Some(mobile.get_untracked()),
-                ..Default::default()
-            },
+            profile: form.request(),
             role: is_admin.then(|| role.get_untracked()),
             password: (is_admin && !new_password.is_empty()).then_some(new_password),
         };
@@ -185,20 +163,12 @@ fn EditUserForm(user: User) -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=on_submit data-testid="user-form" novalidate>
-            <div class="grid-2">
-                <Field label="First name" name="first_name" value=first_name errors=errors required=true/>
-                <Field label="Last name" name="last_name" value=last_name errors=errors required=true/>
-            </div>
-            <Field label="Username" name="username" value=username errors=errors required=true/>
-            <div class="grid-2">
-                <Field label="Email" name="email" value=email errors=errors kind="email" required=true/>
-                <Field label="Mobile" name="mobile" value=mobile errors=errors kind="tel" required=true/>
-            </div>
+            <ProfileFields form=form errors=errors/>
             {is_admin.then(|| view! {
                 <RoleSelect role=role/>
                 <Field label="New password (optional)" name="password" value=password errors=errors kind="password"
                     autocomplete="new-password" hint="Leave empty to keep the current password"/>
-                <StrengthMeter password=password user_inputs=known_words/>
+                <StrengthMeter password=password user_inputs=form.known_words()/>
             })}
             <div class="actions">
                 <A href="/" attr:class="button" attr:data-testid="cancel">"Cancel"</A>
