@@ -375,6 +375,21 @@ pub fn session_set_cookie(res: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+impl TestApp {
+    /// `GET /api/v1/auth/me` with a captured `Cookie` header and nothing else, as an
+    /// attacker replaying a stolen cookie would send it.
+    pub async fn me_with_cookie(&self, cookie: &str) -> StatusCode {
+        self.client_without_origin()
+            .http
+            .get(format!("{}/api/v1/auth/me", self.address))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
 /// `name=value` of a `Set-Cookie` header, ready to send back as `Cookie`.
 pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_owned()
