@@ -100,7 +100,6 @@ enum DeliveryError {
 /// The sending side of the mail queue; cheap to clone.
 #[derive(Clone)]
 pub struct Mailer {
-    from: Mailbox,
     queue: mpsc::Sender<Mail>,
 }
 
@@ -108,21 +107,20 @@ impl Mailer {
     /// Starts the delivery worker on the current runtime.
     pub fn start(transport: Transport, from: Mailbox) -> Self {
         let (queue, mut inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
-        let sender = from.clone();
         tokio::spawn(async move {
             let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
             while let Some(mail) = inbox.recv().await {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     break;
                 };
-                let (transport, from) = (transport.clone(), sender.clone());
+                let (transport, from) = (transport.clone(), from.clone());
                 tokio::spawn(async move {
                     deliver_with_retries(&transport, &from, mail).await;
                     drop(slot);
                 });
             }
         });
-        Self { from, queue }
+        Self { queue }
     }
 
     /// Queues `mail`; never waits and never fails the caller.
@@ -131,10 +129,6 @@ impl Mailer {
         if self.queue.try_send(mail).is_err() {
             tracing::warn!(kind, "mail queue full or closed: message dropped");
         }
-    }
-
-    pub fn from(&self) -> &Mailbox {
-        &self.from
     }
 }
 

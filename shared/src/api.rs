@@ -266,18 +266,6 @@ pub struct ProfileChanges {
     pub security_answer: Option<SecurityAnswer>,
 }
 
-impl ProfileChanges {
-    pub fn is_empty(&self) -> bool {
-        self.first_name.is_none()
-            && self.last_name.is_none()
-            && self.username.is_none()
-            && self.email.is_none()
-            && self.mobile.is_none()
-            && self.security_question.is_none()
-            && self.security_answer.is_none()
-    }
-}
-
 impl UpdateProfileRequest {
     fn check(&self, v: &mut Validator) -> ProfileChanges {
         if self.security_question.is_some() && self.security_answer.is_none() {

@@ -46,10 +46,6 @@ impl Validator {
             .or_insert(message.into());
     }
 
-    pub fn has_error(&self, field: &str) -> bool {
-        self.errors.contains_key(field)
-    }
-
     /// `Ok(value)` when nothing failed. `build` runs only then, so it may unwrap the
     /// options it was handed by `check`.
     pub fn finish<T>(self, build: impl FnOnce() -> T) -> Result<T, FieldErrors> {
