@@ -8,6 +8,9 @@ use std::time::Duration;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::lockout::LockoutPolicy;
+use crate::client::TrustedProxies;
+
 /// Shortest accepted `JWT_SECRET`, in bytes (HS256 wants at least its 256-bit output).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -40,6 +43,19 @@ pub struct Settings {
     pub app_name: String,
     /// The built browser app (`trunk build` output), served at `/`.
     pub static_dir: PathBuf,
+    /// Failed logins before an account locks, and how long it stays locked.
+    pub lockout: LockoutPolicy,
+    /// Requests per client IP on the login, token, signup and recovery endpoints.
+    pub rate_limit: RateLimit,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// A token bucket per client IP: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -55,6 +71,9 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from.to_string())
             .field("otp_ttl", &self.otp_ttl)
             .field("static_dir", &self.static_dir)
+            .field("lockout", &self.lockout)
+            .field("rate_limit", &self.rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -199,7 +218,49 @@ impl Settings {
                 )
             })?;
 
+        let count = |key: &'static str, default: u32, max: u32| -> Result<u32, ConfigError> {
+            match get(key) {
+                None => Ok(default),
+                Some(raw) => match raw.parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::new(
+                        key,
+                        format!("must be a whole number from 1 to {max}"),
+                    )),
+                },
+            }
+        };
+        let lockout_wait = |key, default| -> Result<chrono::Duration, ConfigError> {
+            let wait = seconds(key, default, 24 * 60 * 60)?;
+            Ok(chrono::Duration::from_std(wait).expect("at most a day"))
+        };
+        let lockout = LockoutPolicy {
+            threshold: count("LOCKOUT_THRESHOLD", 10, 1000)?,
+            base: lockout_wait("LOCKOUT_BASE_SECONDS", 60)?,
+            max: lockout_wait("LOCKOUT_MAX_SECONDS", 15 * 60)?,
+        };
+        if lockout.max < lockout.base {
+            return Err(ConfigError::new(
+                "LOCKOUT_MAX_SECONDS",
+                "must be at least LOCKOUT_BASE_SECONDS",
+            ));
+        }
+        let rate_limit = RateLimit {
+            per_minute: count("RATE_LIMIT_PER_MINUTE", 30, 1_000_000)?,
+            burst: count("RATE_LIMIT_BURST", 10, 1_000_000)?,
+        };
+        let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|bad| {
+                ConfigError::new(
+                    "TRUSTED_PROXIES",
+                    format!("'{bad}' is not an IP address or network like 10.0.0.0/8"),
+                )
+            })?;
+
         Ok(Self {
+            lockout,
+            rate_limit,
+            trusted_proxies,
             static_dir: PathBuf::from(
                 get("STATIC_DIR").unwrap_or_else(|| "frontend/dist".to_owned()),
             ),
@@ -359,6 +420,10 @@ mod tests {
             ("MAIL_FROM", "not an address"),
             ("OTP_TTL_SECONDS", "0"),
             ("SMTP_TIMEOUT_SECONDS", "soon"),
+            ("LOCKOUT_THRESHOLD", "0"),
+            ("LOCKOUT_BASE_SECONDS", "-5"),
+            ("RATE_LIMIT_PER_MINUTE", "lots"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

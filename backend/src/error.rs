@@ -35,6 +35,9 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Per-IP throttling; the client may retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("unprocessable: {0}")]
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::Duplicate(_) | ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable_entity",
             ApiError::Unavailable(_) => "service_unavailable",
@@ -90,6 +94,10 @@ impl ApiError {
             ),
             ApiError::Conflict(message) => ((*message).to_owned(), None),
             ApiError::PayloadTooLarge => ("The request body is too large.".to_owned(), None),
+            ApiError::TooManyRequests(seconds) => (
+                format!("Too many requests; try again in {seconds} seconds."),
+                None,
+            ),
             ApiError::UnsupportedMediaType => (
                 "Send the body as JSON with Content-Type: application/json.".to_owned(),
                 None,
@@ -117,6 +125,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -136,6 +145,9 @@ impl ResponseError for ApiError {
         }
         if let ApiError::Unavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let ApiError::TooManyRequests(seconds) = self {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(ErrorResponse { error: self.body() })
     }

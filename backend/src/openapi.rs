@@ -28,6 +28,10 @@ use crate::routes;
         routes::auth::me,
         routes::auth::update_me,
         routes::auth::change_password,
+        routes::auth::password_strength,
+        routes::auth::list_sessions,
+        routes::auth::revoke_session,
+        routes::auth::revoke_other_sessions,
         routes::password::forgot,
         routes::password::verify_otp,
         routes::password::answer,
@@ -37,6 +41,11 @@ use crate::routes;
         routes::users::get_user,
         routes::users::update_user,
         routes::users::delete_user,
+        routes::users::disable_user,
+        routes::users::enable_user,
+        routes::users::unlock_user,
+        routes::users::revoke_user_sessions,
+        routes::audit::list_events,
         routes::health::health,
         routes::health::ready,
     ),
@@ -45,6 +54,7 @@ use crate::routes;
         (name = "auth", description = "Signup, login, tokens and your own account"),
         (name = "password", description = "Password recovery: emailed code, security question, new password"),
         (name = "users", description = "Account management"),
+        (name = "audit", description = "The audit trail (admins)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     modifiers(&SecuritySchemes, &CommonErrors),
@@ -86,15 +96,29 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The operations behind the per-IP throttle (see `throttle::post`).
+const THROTTLED: &[&str] = &[
+    "/api/v1/auth/signup",
+    "/api/v1/auth/login",
+    "/api/v1/auth/token",
+    "/api/v1/auth/password-strength",
+    "/api/v1/password/forgot",
+    "/api/v1/password/verify-otp",
+    "/api/v1/password/answer",
+    "/api/v1/password/reset",
+];
+
 /// Adds the error statuses that whole classes of operations share, so each handler
 /// lists only its own: body errors for every JSON body, 401/403/415 for every
-/// authenticated operation, 500/503 wherever the database is used.
+/// authenticated operation, 500/503 wherever the database is used, 429 where the
+/// per-IP throttle applies.
 struct CommonErrors;
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let uses_database = path != "/health";
+            let throttled = THROTTLED.contains(&path.as_str());
             let operations = [
                 (&mut item.get, false),
                 (&mut item.put, true),
@@ -104,6 +128,14 @@ impl Modify for CommonErrors {
             for (operation, changes_state) in operations {
                 if let Some(operation) = operation.as_mut() {
                     add_common_errors(operation, changes_state, uses_database);
+                    if throttled {
+                        operation.responses.responses.insert(
+                            "429".to_owned(),
+                            RefOr::T(error_response(
+                                "Too many requests from this address; retry after `Retry-After` seconds",
+                            )),
+                        );
+                    }
                 }
             }
         }

@@ -70,16 +70,17 @@ impl Recovery {
     }
 
     /// Step 1, run off the request path. Mails a fresh code (replacing any earlier one)
-    /// if an account matches and its hourly mail budget allows.
+    /// if an account matches and its hourly mail budget allows. Returns the account,
+    /// if one matched, and whether a code was mailed.
     pub async fn request_code(
         &self,
         db: &DatabaseConnection,
         mailer: &Mailer,
         identifier: &Identifier,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<(user::Model, bool)>, ApiError> {
         let Some(user) = find_account(db, identifier).await? else {
             tracing::info!("password recovery requested for no account");
-            return Ok(());
+            return Ok(None);
         };
         let now = now();
         Recoveries::insert(password_recovery::ActiveModel {
@@ -146,21 +147,22 @@ impl Recovery {
                 user_id = user.id,
                 "recovery mail limit reached; no code sent"
             );
-            return Ok(());
+            return Ok(Some((user, false)));
         }
         mailer.send(self.code_mail(&user, &code)?);
         tracing::info!(user_id = user.id, "recovery code issued");
-        Ok(())
+        Ok(Some((user, true)))
     }
 
     /// Step 2: the right code for this account, unexpired, within the attempt budget.
-    /// Returns the token for step 3 and the security question.
+    /// Returns the token for step 3 and the account (whose security question comes
+    /// next).
     pub async fn verify_code(
         &self,
         db: &DatabaseConnection,
         identifier: &Identifier,
         code: &str,
-    ) -> Result<(String, String), ApiError> {
+    ) -> Result<(String, user::Model), ApiError> {
         let user = find_account(db, identifier).await?.ok_or_else(invalid)?;
         let live_code = || {
             Condition::all()
@@ -186,8 +188,7 @@ impl Recovery {
             return Err(invalid());
         }
         tracing::info!(user_id = user.id, "recovery code verified");
-        let question = user.security_question.unwrap_or_default();
-        Ok((token, question))
+        Ok((token, user))
     }
 
     /// Step 3: the security answer for the flow behind `flow_token`. Wrong answers
@@ -264,7 +265,7 @@ impl Recovery {
         reset_token: &str,
         user: user::Model,
         password: Password,
-    ) -> Result<(), ApiError> {
+    ) -> Result<user::Model, ApiError> {
         let password_hash = passwords
             .hash(SecretString::from(password.into_inner()))
             .await?;
@@ -291,13 +292,13 @@ impl Recovery {
             password_hash: Some(password_hash),
             ..Default::default()
         };
-        let user = users::update(db, user.id, update).await?;
+        let user = users::update(db, user.id, update).await?.user;
         tracing::info!(
             user_id = user.id,
             "password reset through recovery; sessions ended"
         );
         mailer.send(self.password_changed_mail(&user)?);
-        Ok(())
+        Ok(user)
     }
 
     fn code_mail(&self, user: &user::Model, code: &str) -> Result<Mail, ApiError> {
@@ -381,7 +382,12 @@ async fn find_account(
         Identifier::Email(email) => user::Column::Email.eq(email.as_str()),
         Identifier::Mobile(mobile) => user::Column::Mobile.eq(mobile.as_str()),
     };
-    Users::find().filter(filter).one(db).await
+    // A disabled account cannot recover its password either.
+    Users::find()
+        .filter(filter)
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await
 }
 
 async fn find_flow(
@@ -391,6 +397,7 @@ async fn find_flow(
     let found = Recoveries::find()
         .filter(Column::TokenHash.eq(token_hash))
         .find_also_related(Users)
+        .filter(user::Column::DisabledAt.is_null())
         .one(db)
         .await?;
     Ok(found.and_then(|(flow, user)| user.map(|user| (flow, user))))

@@ -8,7 +8,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpServer, http, web};
 use anyhow::Context;
-use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::cookie::SessionCookie;
@@ -19,13 +18,15 @@ use crate::auth::token::Tokens;
 use crate::config::{Settings, secret_bytes};
 use crate::mail::{Mailer, Transport};
 use crate::recovery::Recovery;
+use crate::security_headers::SecurityHeaders;
 use crate::state::AppState;
+use crate::throttle::Throttles;
 use crate::{database, error, routes};
 
 pub struct Application {
     port: u16,
     server: Server,
-    db: DatabaseConnection,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -64,6 +65,9 @@ impl Application {
             },
             cookie: SessionCookie::new(settings.cookie_secure),
             origins: AllowedOrigins::new(settings.allowed_origins.clone()),
+            lockout: settings.lockout,
+            proxies: settings.trusted_proxies.clone(),
+            throttles: Throttles::new(settings.rate_limit),
         });
         let json_limit = settings.json_limit;
         let static_dir = settings.static_dir.clone();
@@ -75,9 +79,11 @@ impl Application {
                 "the browser app is not built (run `cargo xtask run`); serving the API only"
             );
         }
+        let headers = SecurityHeaders::new(&static_dir, settings.cookie_secure);
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)
@@ -85,7 +91,8 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .wrap(cors(state.origins.extra()))
+                .wrap(cors(app_state.origins.extra()))
+                .wrap(headers.middleware())
                 .wrap(ErrorHandlers::new().default_handler(error::envelope_other_errors))
                 .wrap(TracingLogger::default())
                 .configure(routes::configure)
@@ -93,22 +100,27 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until the server stops (Ctrl-C / SIGTERM in production), purging
-    /// expired sessions hourly meanwhile.
+    /// Serves until the server stops (Ctrl-C / SIGTERM in production), meanwhile
+    /// purging expired sessions and forgetting idle throttling buckets.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let db = self.db;
-        let purge = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(60 * 60));
+        let state = self.state;
+        let maintenance = tokio::spawn(async move {
+            let mut every = tokio::time::interval(MAINTENANCE_EVERY);
             loop {
                 every.tick().await;
-                match session::purge_expired(&db).await {
+                state.throttles.forget_idle();
+                match session::purge_expired(&state.db).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
                     Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
@@ -116,10 +128,13 @@ impl Application {
             }
         });
         let result = self.server.await;
-        purge.abort();
+        maintenance.abort();
         result
     }
 }
+
+/// How often expired sessions and idle throttling buckets are cleared.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Cross-origin access for the configured origins only, with credentials. Requests
 /// from other origins are not blocked here: they get no CORS headers, and the origin

@@ -29,7 +29,10 @@ pub fn role_of(model: &user::Model) -> Role {
 }
 
 pub fn to_api(model: user::Model) -> User {
+    let locked_until = model.locked_until.filter(|until| *until > Utc::now());
     User {
+        locked_until,
+        disabled_at: model.disabled_at,
         role: role_of(&model),
         id: model.id,
         first_name: model.first_name,
@@ -302,13 +305,24 @@ pub async fn profile_update(
     })
 }
 
+/// An applied update: the account as stored now, and what changed.
+#[derive(Debug)]
+pub struct Updated {
+    pub user: user::Model,
+    /// Names of the fields whose value changed (secrets by name only).
+    pub changed: Vec<&'static str>,
+    pub previous_role: Role,
+}
+
+impl Updated {
+    pub fn role_changed(&self) -> bool {
+        role_of(&self.user) != self.previous_role
+    }
+}
+
 /// Applies `update` to account `id` in one transaction. Demoting the last admin is
 /// refused; a role or password change ends every session of the account.
-pub async fn update(
-    db: &DatabaseConnection,
-    id: i32,
-    update: Update,
-) -> Result<user::Model, ApiError> {
+pub async fn update(db: &DatabaseConnection, id: i32, update: Update) -> Result<Updated, ApiError> {
     let txn = db.begin().await?;
     // Admin rows are locked before the target row, in every transaction that may
     // remove an admin, so two of them queue instead of deadlocking.
@@ -322,7 +336,7 @@ pub async fn update(
         .await?
         .ok_or(ApiError::NotFound)?;
     let role_changes = update.role.is_some_and(|r| r != role_of(&current));
-    if role_changes && role_of(&current) == Role::Admin {
+    if role_changes && is_active_admin(&current) {
         ensure_another_admin(admins.as_deref().unwrap_or_default())?;
     }
     let ends_sessions = role_changes || update.password_hash.is_some();
@@ -342,6 +356,7 @@ pub async fn update(
             .as_ref()
             .map_or(current.mobile.clone(), |v| v.as_str().to_owned()),
     };
+    let before = current.clone();
     let mut model = current.into_active_model();
     if let Some(v) = p.first_name {
         model.first_name = Set(v.into_inner());
@@ -382,11 +397,36 @@ pub async fn update(
         session::revoke_all(&txn, id).await?;
     }
     txn.commit().await?;
-    Ok(updated)
+    let changed: Vec<&'static str> = [
+        ("first_name", before.first_name != updated.first_name),
+        ("last_name", before.last_name != updated.last_name),
+        ("username", before.username != updated.username),
+        ("email", before.email != updated.email),
+        ("mobile", before.mobile != updated.mobile),
+        (
+            "security_question",
+            before.security_question != updated.security_question,
+        ),
+        (
+            "security_answer",
+            before.security_answer_hash != updated.security_answer_hash,
+        ),
+        ("role", before.role != updated.role),
+        ("password", before.password_hash != updated.password_hash),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    Ok(Updated {
+        previous_role: role_of(&before),
+        user: updated,
+        changed,
+    })
 }
 
 /// Deletes account `id` (its sessions go with it), unless it is the last admin.
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), ApiError> {
+/// Returns the account as it was.
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<user::Model, ApiError> {
     let txn = db.begin().await?;
     let admins = lock_admins(&txn).await?;
     let current = Users::find_by_id(id)
@@ -394,21 +434,58 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), ApiError> {
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if role_of(&current) == Role::Admin {
+    if is_active_admin(&current) {
         ensure_another_admin(&admins)?;
     }
     session::revoke_all(&txn, id).await?;
     Users::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(current)
 }
 
-/// The admin ids, locked (on MySQL) until the transaction ends.
+/// Disables account `id` (ending its sessions) or enables it again. The last active
+/// admin cannot be disabled. Returns the account and whether anything changed.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    id: i32,
+    disabled: bool,
+) -> Result<(user::Model, bool), ApiError> {
+    let txn = db.begin().await?;
+    let admins = lock_admins(&txn).await?;
+    let current = Users::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if disabled == current.disabled_at.is_some() {
+        txn.commit().await?;
+        return Ok((current, false));
+    }
+    if disabled && is_active_admin(&current) {
+        ensure_another_admin(&admins)?;
+    }
+    let mut model = current.into_active_model();
+    model.disabled_at = Set(disabled.then(now));
+    model.updated_at = Set(now());
+    let updated = model.update(&txn).await?;
+    if disabled {
+        session::revoke_all(&txn, id).await?;
+    }
+    txn.commit().await?;
+    Ok((updated, true))
+}
+
+fn is_active_admin(model: &user::Model) -> bool {
+    role_of(model) == Role::Admin && model.disabled_at.is_none()
+}
+
+/// The ids of enabled admins, locked (on MySQL) until the transaction ends.
 async fn lock_admins(txn: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
     Users::find()
         .select_only()
         .column(Column::Id)
         .filter(Column::Role.eq(Role::Admin.as_str()))
+        .filter(Column::DisabledAt.is_null())
         .order_by_asc(Column::Id)
         .lock_exclusive()
         .into_tuple()
@@ -425,14 +502,20 @@ fn ensure_another_admin(admins: &[i32]) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn record_login(db: &DatabaseConnection, id: i32) -> Result<DateTime<Utc>, DbErr> {
-    let at = now();
-    Users::update_many()
-        .col_expr(Column::LastLoginAt, Expr::value(at))
+/// Swaps a legacy hash for an upgraded one, unless the password changed meanwhile.
+pub async fn replace_password_hash(
+    db: &DatabaseConnection,
+    id: i32,
+    old: &str,
+    new: &str,
+) -> Result<bool, DbErr> {
+    let result = Users::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(new))
         .filter(Column::Id.eq(id))
+        .filter(Column::PasswordHash.eq(old))
         .exec(db)
         .await?;
-    Ok(at)
+    Ok(result.rows_affected == 1)
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use shared::{
     AnswerRequest, AnswerResponse, ChangePasswordRequest, CreateUserRequest, ErrorBody,
     ErrorResponse, FieldErrors, ForgotPasswordRequest, ListUsersQuery, LoginRequest,
-    ResetPasswordRequest, SignupRequest, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
-    VerifyOtpRequest, VerifyOtpResponse,
+    PasswordStrengthRequest, ResetPasswordRequest, SignupRequest, Strength, UpdateProfileRequest,
+    UpdateUserRequest, User, UserPage, VerifyOtpRequest, VerifyOtpResponse,
 };
 
 /// What went wrong with a call, in terms the screens can show.
@@ -147,6 +147,16 @@ pub async fn update_me(request: &UpdateProfileRequest) -> Result<User, ApiError>
 
 pub async fn change_password(request: &ChangePasswordRequest) -> Result<(), ApiError> {
     send(Method::POST, "/auth/password", request).await
+}
+
+pub async fn password_strength(request: &PasswordStrengthRequest) -> Result<Strength, ApiError> {
+    call(
+        Method::POST,
+        "/auth/password-strength",
+        Some(request),
+        On401::Report,
+    )
+    .await
 }
 
 pub async fn list_users(query: &ListUsersQuery) -> Result<UserPage, ApiError> {

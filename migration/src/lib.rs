@@ -8,6 +8,8 @@ mod m20261124_000001_create_users;
 mod m20261124_000002_create_sessions;
 mod m20261124_000003_create_password_recoveries;
 mod m20261124_000004_create_first_admin;
+mod m20261124_000005_add_account_controls;
+mod m20261124_000006_create_audit_events;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_sessions::Migration),
             Box::new(m20261124_000003_create_password_recoveries::Migration),
             Box::new(m20261124_000004_create_first_admin::Migration),
+            Box::new(m20261124_000005_add_account_controls::Migration),
+            Box::new(m20261124_000006_create_audit_events::Migration),
         ]
     }
 }

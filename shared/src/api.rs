@@ -66,6 +66,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Set while an admin has disabled the account: it cannot log in.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Set while too many failed logins lock the account; an admin can unlock it.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 /// The account fields every new account needs, as sent by the client.
@@ -202,6 +206,57 @@ impl LoginRequest {
             v.fail(
                 "password",
                 format!("must be at most {} characters", Password::MAX),
+            );
+        }
+        v.finish(|| ())
+    }
+}
+
+/// `POST /auth/password-strength`: the password being chosen and the words the
+/// estimator should treat as known (the account's names and addresses).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct PasswordStrengthRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "correct horse battery staple", format = Password))]
+    pub password: String,
+    #[cfg_attr(feature = "openapi", schema(example = json!(["Ada", "Lovelace", "ada"])))]
+    pub user_inputs: Vec<String>,
+}
+
+impl fmt::Debug for PasswordStrengthRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordStrengthRequest")
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordStrengthRequest {
+    /// At most this many known words, each at most [`Password::MAX`] characters.
+    pub const MAX_USER_INPUTS: usize = 8;
+
+    /// Bounds the estimator's work before it runs.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut v = Validator::new();
+        if self.password.chars().count() > Password::MAX {
+            v.fail(
+                "password",
+                format!("must be at most {} characters", Password::MAX),
+            );
+        }
+        if self.user_inputs.len() > Self::MAX_USER_INPUTS
+            || self
+                .user_inputs
+                .iter()
+                .any(|word| word.chars().count() > Password::MAX)
+        {
+            v.fail(
+                "user_inputs",
+                format!(
+                    "must be at most {} words of at most {} characters",
+                    Self::MAX_USER_INPUTS,
+                    Password::MAX
+                ),
             );
         }
         v.finish(|| ())
@@ -511,25 +566,12 @@ impl ListUsers {
 impl ListUsersQuery {
     pub fn validate(&self) -> Result<ListUsers, FieldErrors> {
         let mut v = Validator::new();
-        let number = |raw: &Option<String>, default: u64, max: u64| -> Result<u64, String> {
-            let Some(raw) = raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
-                return Ok(default);
-            };
-            match raw.parse::<u64>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ if max == u64::MAX => Err("must be a whole number of at least 1".to_owned()),
-                _ => Err(format!("must be a whole number from 1 to {max}")),
-            }
-        };
-        // The page bound keeps OFFSET arithmetic far from overflow.
-        let page = v.check("page", number(&self.page, 1, 10_000_000));
-        let per_page = v.check(
-            "per_page",
-            number(
-                &self.per_page,
-                ListUsers::DEFAULT_PER_PAGE,
-                ListUsers::MAX_PER_PAGE,
-            ),
+        let (page, per_page) = paging(
+            &mut v,
+            &self.page,
+            &self.per_page,
+            ListUsers::DEFAULT_PER_PAGE,
+            ListUsers::MAX_PER_PAGE,
         );
         let q = self.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if q.is_some_and(|q| q.chars().count() > ListUsers::MAX_Q) {
@@ -574,6 +616,58 @@ impl From<&ListUsers> for ListUsersQuery {
         }
     }
 }
+
+/// One live session of the caller (`GET /auth/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionInfo {
+    /// A handle for `DELETE /auth/sessions/{id}` (not the token).
+    pub id: String,
+    /// `cookie` (a browser login) or `bearer` (an API token).
+    #[cfg_attr(feature = "openapi", schema(example = "cookie"))]
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// How many sessions a bulk revocation ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RevokedSessions {
+    pub revoked: u64,
+}
+
+/// `page` and `per_page` of a list query: absent means page 1 and `default` items.
+pub(crate) fn paging(
+    v: &mut Validator,
+    page: &Option<String>,
+    per_page: &Option<String>,
+    default: u64,
+    max: u64,
+) -> (Option<u64>, Option<u64>) {
+    let number = |raw: &Option<String>, default: u64, max: u64| -> Result<u64, String> {
+        let Some(raw) = raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(default);
+        };
+        match raw.parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(format!("must be a whole number from 1 to {max}")),
+        }
+    };
+    // The page bound keeps OFFSET arithmetic far from overflow.
+    (
+        v.check("page", number(page, 1, MAX_PAGE)),
+        v.check("per_page", number(per_page, default, max)),
+    )
+}
+
+/// The highest page number a list accepts.
+const MAX_PAGE: u64 = 10_000_000;
 
 /// One page of users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

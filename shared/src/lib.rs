@@ -4,9 +4,11 @@
 //! the `openapi` feature.
 
 pub mod api;
+pub mod audit;
 pub mod recovery;
 pub mod validate;
 
 pub use api::*;
+pub use audit::*;
 pub use recovery::*;
 pub use validate::{FieldErrors, Strength};

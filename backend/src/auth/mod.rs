@@ -2,6 +2,7 @@
 //! [`CurrentUser`] extractor that every authenticated handler takes.
 
 pub mod cookie;
+pub mod lockout;
 pub mod origin;
 pub mod password;
 pub mod session;
@@ -17,8 +18,11 @@ use anyhow::Context;
 use chrono::Utc;
 use futures::future::LocalBoxFuture;
 use secrecy::SecretString;
-use shared::{LoginRequest, Role};
+use serde_json::json;
+use shared::{AuditAction, LoginRequest, Role};
 
+use crate::audit;
+use crate::client::ClientInfo;
 use crate::entity::user;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -142,23 +146,91 @@ pub async fn renew_session_cookie(
     Ok(res)
 }
 
-/// Checks a username (or email) and password. Every failure is the same
+/// Why a login failed, for the audit trail only: the client always gets the same
 /// [`ApiError::InvalidCredentials`] after the same amount of hashing work.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    UnknownUser,
+    WrongPassword,
+    Locked,
+    Disabled,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::UnknownUser => "unknown_user",
+            Refusal::WrongPassword => "wrong_password",
+            Refusal::Locked => "locked",
+            Refusal::Disabled => "disabled",
+        }
+    }
+}
+
+/// Checks a username (or email) and password, under the per-account lockout: the
+/// failure is counted (atomically) before the password is checked, and a locked or
+/// disabled account is refused without looking at the password. A legacy bcrypt
+/// hash is replaced by argon2id once the password matched.
 pub async fn check_credentials(
     state: &AppState,
     credentials: &LoginRequest,
+    client: &ClientInfo,
 ) -> Result<user::Model, ApiError> {
     credentials.validate().map_err(ApiError::Validation)?;
+    let secret = || SecretString::from(credentials.password.clone());
     let user = users::find_by_login(&state.db, &credentials.username).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = state
+    let refusal = match &user {
+        None => Some(Refusal::UnknownUser),
+        Some(user) if user.disabled_at.is_some() => Some(Refusal::Disabled),
+        Some(user) if !lockout::reserve(&state.db, &state.lockout, user.id).await? => {
+            Some(Refusal::Locked)
+        }
+        Some(_) => None,
+    };
+    let user = match (user, refusal) {
+        (Some(user), None) => user,
+        (user, refusal) => {
+            // The same hashing work as a real check, so timing tells nothing.
+            state.passwords.verify(secret(), None).await?;
+            let reason = refusal.unwrap_or(Refusal::UnknownUser).as_str();
+            let event =
+                audit::Event::failure(AuditAction::Login).detail(json!({ "reason": reason }));
+            let event = match &user {
+                Some(user) => event.by(user),
+                None => event.claimed_actor(&credentials.username),
+            };
+            event.record(&state.db, client).await;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+
+    let stored = user.password_hash.clone();
+    if !state
         .passwords
-        .verify(SecretString::from(credentials.password.clone()), stored)
-        .await?;
-    match user {
-        Some(user) if matches => Ok(user),
-        _ => Err(ApiError::InvalidCredentials),
+        .verify(secret(), Some(stored.clone()))
+        .await?
+    {
+        let event = audit::Event::failure(AuditAction::Login)
+            .by(&user)
+            .detail(json!({ "reason": Refusal::WrongPassword.as_str() }));
+        event.record(&state.db, client).await;
+        if let Some((failures, until)) = lockout::locked_until(&state.db, user.id).await? {
+            tracing::warn!(user_id = user.id, failures, %until, "account locked");
+            audit::Event::success(AuditAction::Lockout)
+                .target(&user)
+                .detail(json!({ "failures": failures, "locked_until": until }))
+                .record(&state.db, client)
+                .await;
+        }
+        return Err(ApiError::InvalidCredentials);
     }
+    if password::needs_rehash(&stored) {
+        let upgraded = state.passwords.hash(secret()).await?;
+        if users::replace_password_hash(&state.db, user.id, &stored, &upgraded).await? {
+            tracing::info!(user_id = user.id, "password hash upgraded to argon2id");
+        }
+    }
+    Ok(user)
 }
 
 /// Checks credentials and opens a session of `kind`: the one login path behind
@@ -169,28 +241,28 @@ pub async fn log_in(
     credentials: &LoginRequest,
     kind: session::Kind,
 ) -> Result<(user::Model, session::Session, String), ApiError> {
-    let mut user = check_credentials(state, credentials).await?;
-    let (session, token) = start_session(state, req, &user, kind).await?;
-    user.last_login_at = Some(users::record_login(&state.db, user.id).await?);
+    let client = state.client(req);
+    let mut user = check_credentials(state, credentials, &client).await?;
+    let (session, token) = start_session(state, &client, &user, kind).await?;
+    user.last_login_at = Some(lockout::succeeded(&state.db, user.id).await?);
+    user.failed_logins = 0;
+    user.locked_until = None;
     tracing::info!(user_id = user.id, ?kind, "logged in");
+    audit::Event::success(AuditAction::Login)
+        .by(&user)
+        .detail(json!({ "via": kind.as_str() }))
+        .record(&state.db, &client)
+        .await;
     Ok((user, session, token))
 }
 
 /// Opens a session for `user` and returns it with its signed token.
 pub async fn start_session(
     state: &AppState,
-    req: &HttpRequest,
+    client: &ClientInfo,
     user: &user::Model,
     kind: session::Kind,
 ) -> Result<(session::Session, String), ApiError> {
-    let client = session::Client {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
     let session = session::create(&state.db, user.id, kind, state.lifetimes, client).await?;
     let token = state
         .tokens

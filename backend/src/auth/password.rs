@@ -1,6 +1,10 @@
 //! argon2id hashing and verification, always on the blocking pool and never more at
 //! once than the machine has cores, so a burst of logins queues instead of starving
 //! the async workers or exhausting memory (each hash takes 19 MiB).
+//!
+//! Accounts imported from the old app may still hold bcrypt hashes (`$2a$`, `$2b$`,
+//! `$2y$`, as passlib wrote them). They verify here, and [`needs_rehash`] tells the
+//! login to replace them with argon2id once the password is known.
 
 use std::sync::Arc;
 
@@ -24,6 +28,18 @@ const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|prefix| stored.starts_with(prefix))
+}
+
+/// Whether `stored` should be replaced by a fresh argon2id hash of the same secret
+/// (a legacy bcrypt hash, or argon2 with other parameters).
+pub fn needs_rehash(stored: &str) -> bool {
+    !stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
 }
 
 #[derive(Clone)]
@@ -65,11 +81,15 @@ impl Passwords {
         self.run(move || {
             let known = stored.is_some();
             let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
-            let parsed = PasswordHash::new(stored)
-                .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-            let matches = argon2()
-                .verify_password(secret.expose_secret().as_bytes(), &parsed)
-                .is_ok();
+            let secret = secret.expose_secret().as_bytes();
+            let matches = if is_bcrypt(stored) {
+                bcrypt::verify(secret, stored)
+                    .map_err(|e| anyhow::anyhow!("stored bcrypt hash is malformed: {e}"))?
+            } else {
+                let parsed = PasswordHash::new(stored)
+                    .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
+                argon2().verify_password(secret, &parsed).is_ok()
+            };
             Ok(known && matches)
         })
         .await
@@ -124,5 +144,25 @@ mod tests {
                 .unwrap(),
             "the dummy hash never matches"
         );
+    }
+
+    #[tokio::test]
+    async fn legacy_bcrypt_hashes_verify_and_ask_for_a_rehash() {
+        let passwords = Passwords::new(2);
+        for version in [
+            bcrypt::Version::TwoA,
+            bcrypt::Version::TwoB,
+            bcrypt::Version::TwoY,
+        ] {
+            let hash = bcrypt::hash_with_result("old secret", 4)
+                .unwrap()
+                .format_for_version(version);
+            let check = |guess: &str| passwords.verify(guess.to_owned().into(), Some(hash.clone()));
+            assert!(check("old secret").await.unwrap(), "{hash}");
+            assert!(!check("other secret").await.unwrap());
+            assert!(needs_rehash(&hash));
+        }
+        let fresh = passwords.hash("x".to_owned().into()).await.unwrap();
+        assert!(!needs_rehash(&fresh));
     }
 }

@@ -5,9 +5,13 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
+use sha2::{Digest, Sha256};
+use shared::SessionInfo;
 
+use crate::client::ClientInfo;
 use crate::entity::session::{self, Column, Entity as Sessions};
 
 pub use crate::entity::session::Model as Session;
@@ -23,19 +27,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Cookie => "cookie",
             Kind::Bearer => "bearer",
         }
     }
-}
-
-/// Who opened the session, for the session list.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
 }
 
 /// How long sessions last.
@@ -54,7 +51,7 @@ pub async fn create(
     user_id: i32,
     kind: Kind,
     lifetimes: Lifetimes,
-    client: Client,
+    client: &ClientInfo,
 ) -> Result<session::Model, DbErr> {
     let now = now();
     let mut id = [0u8; 32];
@@ -68,8 +65,8 @@ pub async fn create(
         expires_at: Set((now + lifetimes.ttl).min(absolute)),
         absolute_expires_at: Set(absolute),
         last_seen_at: Set(now),
-        ip: Set(client.ip),
-        user_agent: Set(client.user_agent.map(|ua| ua.chars().take(255).collect())),
+        ip: Set(client.ip.clone()),
+        user_agent: Set(client.user_agent.clone()),
     }
     .insert(db)
     .await
@@ -84,6 +81,8 @@ pub async fn find_live(
     let found = Sessions::find_by_id(id.to_owned())
         .filter(Column::ExpiresAt.gt(now))
         .find_also_related(user::Entity)
+        // Disabling ends the sessions too; this holds even if that write was lost.
+        .filter(user::Column::DisabledAt.is_null())
         .one(db)
         .await?;
     Ok(found.and_then(|(session, user)| user.map(|user| (session, user))))
@@ -132,13 +131,66 @@ pub async fn revoke(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Ends every session of an account (password change, demotion, deletion).
-pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
-    Sessions::delete_many()
+/// Ends every session of an account (password change, demotion, disabling,
+/// deletion); returns how many ended.
+pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+    let result = Sessions::delete_many()
         .filter(Column::UserId.eq(user_id))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected)
+}
+
+/// The live sessions of `user_id`, newest first. An account has a handful, so
+/// they are read whole.
+pub async fn list_live(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<session::Model>, DbErr> {
+    Sessions::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(Column::CreatedAt)
+        .limit(MAX_LISTED)
+        .all(db)
+        .await
+}
+
+/// At most this many sessions are listed (API clients may have minted many tokens).
+const MAX_LISTED: u64 = 100;
+
+/// The public name of a session: derived from its id, so the list never shows the
+/// value a token carries.
+pub fn handle(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    hex::encode(&digest[..16])
+}
+
+pub fn to_api(model: session::Model, current_id: &str) -> SessionInfo {
+    SessionInfo {
+        id: handle(&model.id),
+        current: model.id == current_id,
+        kind: model.kind,
+        created_at: model.created_at,
+        last_seen_at: model.last_seen_at,
+        expires_at: model.expires_at,
+        ip: model.ip,
+        user_agent: model.user_agent,
+    }
+}
+
+/// Ends every session of `user_id` but `keep`; returns how many ended.
+pub async fn revoke_all_except(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    keep: &str,
+) -> Result<u64, DbErr> {
+    let result = Sessions::delete_many()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Id.ne(keep))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Deletes expired rows; run periodically so the table stays small.

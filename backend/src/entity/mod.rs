@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table; the schema itself lives in the `migration` crate.
 
+pub mod audit_event;
 pub mod first_admin;
 pub mod password_recovery;
 pub mod session;

@@ -18,6 +18,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Failed logins since the last success; drives the lockout.
+    pub failed_logins: i32,
+    /// Logins are refused until then (the same 401 as a wrong password).
+    pub locked_until: Option<DateTimeUtc>,
+    /// Set while an admin has disabled the account.
+    pub disabled_at: Option<DateTimeUtc>,
+    /// The row id in the old app's database, for accounts `import-legacy` brought over.
+    pub legacy_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,29 +2,41 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
+use serde_json::json;
+use shared::validate::Password;
 use shared::{
-    ChangePasswordRequest, ErrorResponse, LoginRequest, SignupRequest, TokenResponse,
-    UpdateProfileRequest, User,
+    AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, PasswordStrengthRequest,
+    RevokedSessions, SessionInfo, SignupRequest, Strength, TokenResponse, UpdateProfileRequest,
+    User,
 };
 
+use crate::audit;
 use crate::auth::cookie::seconds_until;
 use crate::auth::session::{self, Kind};
 use crate::auth::{self as authn, CurrentUser, Via};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::{self, Bucket};
 use crate::users;
 use crate::validation::off_thread;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/auth")
-            .route("/signup", web::post().to(signup))
-            .route("/login", web::post().to(login))
+            .route("/signup", throttle::post(Bucket::Credentials, signup))
+            .route("/login", throttle::post(Bucket::Credentials, login))
+            .route("/token", throttle::post(Bucket::Credentials, token))
+            .route(
+                "/password-strength",
+                throttle::post(Bucket::Strength, password_strength),
+            )
             .route("/logout", web::post().to(logout))
-            .route("/token", web::post().to(token))
             .route("/me", web::get().to(me))
             .route("/me", web::put().to(update_me))
-            .route("/password", web::post().to(change_password)),
+            .route("/password", web::post().to(change_password))
+            .route("/sessions", web::get().to(list_sessions))
+            .route("/sessions/others", web::delete().to(revoke_other_sessions))
+            .route("/sessions/{id}", web::delete().to(revoke_session)),
     );
 }
 
@@ -44,12 +56,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[tracing::instrument(skip_all, fields(username = %body.username))]
 pub async fn signup(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let account = off_thread(move || body.validate()).await?;
     let user = users::create(&state.db, &state.passwords, account, None).await?;
     tracing::info!(user_id = user.id, role = %user.role, "account created");
+    audit::Event::success(AuditAction::Signup)
+        .by(&user)
+        .detail(json!({ "role": user.role }))
+        .record(&state.db, &state.client(&req))
+        .await;
     Ok(HttpResponse::Created().json(users::to_api(user)))
 }
 
@@ -95,7 +113,13 @@ pub async fn logout(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     match authn::authenticate(&req).await {
-        Ok(current) => session::revoke(&state.db, &current.session_id).await?,
+        Ok(current) => {
+            session::revoke(&state.db, &current.session_id).await?;
+            audit::Event::success(AuditAction::Logout)
+                .by(&current.user)
+                .record(&state.db, &state.client(&req))
+                .await;
+        }
         Err(ApiError::Unauthorized) => {}
         Err(refused) => return Err(refused),
     }
@@ -161,13 +185,21 @@ pub async fn me(current: CurrentUser) -> web::Json<User> {
 #[tracing::instrument(skip_all, fields(user_id = current.user.id))]
 pub async fn update_me(
     state: web::Data<AppState>,
+    req: HttpRequest,
     current: CurrentUser,
     body: web::Json<UpdateProfileRequest>,
 ) -> Result<web::Json<User>, ApiError> {
     let profile = body.validate().map_err(ApiError::Validation)?;
     let update = users::profile_update(&state.passwords, profile).await?;
-    let user = users::update(&state.db, current.user.id, update).await?;
-    Ok(web::Json(users::to_api(user)))
+    let updated = users::update(&state.db, current.user.id, update).await?;
+    if !updated.changed.is_empty() {
+        audit::Event::success(AuditAction::UserUpdated)
+            .by(&updated.user)
+            .detail(json!({ "fields": updated.changed }))
+            .record(&state.db, &state.client(&req))
+            .await;
+    }
+    Ok(web::Json(users::to_api(updated.user)))
 }
 
 /// Change your password.
@@ -200,7 +232,13 @@ pub async fn change_password(
             Some(current.user.password_hash.clone()),
         )
         .await?;
+    let client = state.client(&req);
     if !current_ok {
+        audit::Event::failure(AuditAction::PasswordChange)
+            .by(&current.user)
+            .detail(json!({ "reason": "wrong_current_password" }))
+            .record(&state.db, &client)
+            .await;
         return Err(ApiError::field("current_password", "is incorrect"));
     }
     let hash = state
@@ -211,16 +249,125 @@ pub async fn change_password(
         password_hash: Some(hash),
         ..Default::default()
     };
-    let user = users::update(&state.db, current.user.id, update).await?;
+    let user = users::update(&state.db, current.user.id, update)
+        .await?
+        .user;
     tracing::info!(user_id = user.id, "password changed; sessions ended");
+    audit::Event::success(AuditAction::PasswordChange)
+        .by(&user)
+        .record(&state.db, &client)
+        .await;
     state
         .mailer
         .send(state.recovery.password_changed_mail(&user)?);
 
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {
-        let (session, token) = authn::start_session(&state, &req, &user, Kind::Cookie).await?;
+        let (session, token) = authn::start_session(&state, &client, &user, Kind::Cookie).await?;
         response.cookie(state.cookie.for_session(token, session.expires_at));
     }
     Ok(response.finish())
+}
+
+/// Estimate how hard a password is to guess.
+///
+/// The strength meter of the browser app asks here while a password is typed: zxcvbn's
+/// dictionaries are too large for the app's bundle. `score` runs from 0 to 4; the
+/// policy accepts 3 and above, with `user_inputs` (the account's names and addresses)
+/// counted as known words. Nothing is stored or logged.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password-strength", tag = "auth",
+    request_body = PasswordStrengthRequest,
+    responses(
+        (status = 200, description = "The estimate", body = Strength),
+        (status = 400, description = "Password or word list too long", body = ErrorResponse),
+    )
+)]
+pub async fn password_strength(
+    body: web::Json<PasswordStrengthRequest>,
+) -> Result<web::Json<Strength>, ApiError> {
+    let body = body.into_inner();
+    body.validate().map_err(ApiError::Validation)?;
+    let strength = off_thread(move || {
+        let inputs: Vec<&str> = body.user_inputs.iter().map(String::as_str).collect();
+        Ok(Password::strength(&body.password, &inputs))
+    })
+    .await?;
+    Ok(web::Json(strength))
+}
+
+/// Your live sessions: browser logins and API tokens.
+#[utoipa::path(
+    get, path = "/api/v1/auth/sessions", tag = "auth",
+    security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, description = "Newest first; `current` marks this one", body = Vec<SessionInfo>)),
+)]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
+    let sessions = session::list_live(&state.db, current.user.id).await?;
+    Ok(web::Json(
+        sessions
+            .into_iter()
+            .map(|s| session::to_api(s, &current.session_id))
+            .collect(),
+    ))
+}
+
+/// End one of your sessions.
+///
+/// Ending the current one is a logout: the cookie is cleared.
+#[utoipa::path(
+    delete, path = "/api/v1/auth/sessions/{id}", tag = "auth",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The session's `id` from the list")),
+    responses(
+        (status = 204, description = "The session ended"),
+        (status = 404, description = "No such live session of yours", body = ErrorResponse),
+    )
+)]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sessions = session::list_live(&state.db, current.user.id).await?;
+    let target = sessions
+        .into_iter()
+        .find(|s| session::handle(&s.id) == *id)
+        .ok_or(ApiError::NotFound)?;
+    session::revoke(&state.db, &target.id).await?;
+    audit::Event::success(AuditAction::SessionRevoked)
+        .by(&current.user)
+        .detail(json!({ "session": id.as_str(), "current": target.id == current.session_id }))
+        .record(&state.db, &state.client(&req))
+        .await;
+    let mut response = HttpResponse::NoContent();
+    if target.id == current.session_id && current.via == Via::Cookie {
+        response.cookie(state.cookie.clear());
+    }
+    Ok(response.finish())
+}
+
+/// End all your sessions except this one.
+#[utoipa::path(
+    delete, path = "/api/v1/auth/sessions/others", tag = "auth",
+    security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, description = "How many sessions ended", body = RevokedSessions)),
+)]
+pub async fn revoke_other_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+) -> Result<web::Json<RevokedSessions>, ApiError> {
+    let revoked =
+        session::revoke_all_except(&state.db, current.user.id, &current.session_id).await?;
+    audit::Event::success(AuditAction::SessionRevoked)
+        .by(&current.user)
+        .detail(json!({ "others": revoked }))
+        .record(&state.db, &state.client(&req))
+        .await;
+    Ok(web::Json(RevokedSessions { revoked }))
 }

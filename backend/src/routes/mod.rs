@@ -1,5 +1,6 @@
 //! Every HTTP route, composed from one `configure` per area.
 
+pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod health;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/openapi.json", web::get().to(docs::openapi_json))
                 .configure(auth::configure)
                 .configure(password::configure)
-                .configure(users::configure),
+                .configure(users::configure)
+                .configure(audit::configure),
         );
 }

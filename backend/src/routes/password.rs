@@ -1,23 +1,29 @@
 //! `/api/v1/password`: recovery for users who forgot their password.
 //! forgot -> verify-otp -> answer -> reset; each step needs the previous step's token.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
 use shared::{
-    AnswerRequest, AnswerResponse, ErrorResponse, ForgotPasswordRequest, ForgotPasswordResponse,
-    ResetPasswordRequest, VerifyOtpRequest, VerifyOtpResponse,
+    AnswerRequest, AnswerResponse, AuditAction, ErrorResponse, ForgotPasswordRequest,
+    ForgotPasswordResponse, ResetPasswordRequest, VerifyOtpRequest, VerifyOtpResponse,
 };
 
+use crate::audit;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::{self, Bucket};
 use crate::validation::off_thread;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/password")
-            .route("/forgot", web::post().to(forgot))
-            .route("/verify-otp", web::post().to(verify_otp))
-            .route("/answer", web::post().to(answer))
-            .route("/reset", web::post().to(reset)),
+            .route("/forgot", throttle::post(Bucket::Credentials, forgot))
+            .route(
+                "/verify-otp",
+                throttle::post(Bucket::Credentials, verify_otp),
+            )
+            .route("/answer", throttle::post(Bucket::Credentials, answer))
+            .route("/reset", throttle::post(Bucket::Credentials, reset)),
     );
 }
 
@@ -39,18 +45,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[tracing::instrument(skip_all, fields(method = ?body.method))]
 pub async fn forgot(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let identifier = body.validate().map_err(ApiError::Validation)?;
+    let client = state.client(&req);
+    let method = body.method;
     let state = state.into_inner();
     tokio::spawn(async move {
-        if let Err(error) = state
+        let event = match state
             .recovery
             .request_code(&state.db, &state.mailer, &identifier)
             .await
         {
-            tracing::warn!(%error, "password recovery request failed");
-        }
+            Ok(Some((user, mailed))) => audit::Event::success(AuditAction::RecoveryRequested)
+                .by(&user)
+                .detail(json!({ "method": method, "mailed": mailed })),
+            // No identifier is recorded: it may be someone else's address.
+            Ok(None) => audit::Event::failure(AuditAction::RecoveryRequested)
+                .detail(json!({ "method": method, "reason": "no_account" })),
+            Err(error) => {
+                tracing::warn!(%error, "password recovery request failed");
+                return;
+            }
+        };
+        event.record(&state.db, &client).await;
     });
     Ok(HttpResponse::Accepted().json(ForgotPasswordResponse {
         message: "If an account matches, a recovery code has been sent to its email address."
@@ -73,16 +92,21 @@ pub async fn forgot(
 #[tracing::instrument(skip_all, fields(method = ?body.method))]
 pub async fn verify_otp(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<VerifyOtpRequest>,
 ) -> Result<web::Json<VerifyOtpResponse>, ApiError> {
     let (identifier, code) = body.validate().map_err(ApiError::Validation)?;
-    let (flow_token, security_question) = state
+    let (flow_token, user) = state
         .recovery
         .verify_code(&state.db, &identifier, &code)
         .await?;
+    audit::Event::success(AuditAction::RecoveryCodeVerified)
+        .by(&user)
+        .record(&state.db, &state.client(&req))
+        .await;
     Ok(web::Json(VerifyOtpResponse {
         flow_token,
-        security_question,
+        security_question: user.security_question.unwrap_or_default(),
     }))
 }
 
@@ -123,6 +147,7 @@ pub async fn answer(
 #[tracing::instrument(skip_all)]
 pub async fn reset(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state
@@ -141,7 +166,7 @@ pub async fn reset(
         request.validate(&inputs)
     })
     .await?;
-    state
+    let user = state
         .recovery
         .reset_password(
             &state.db,
@@ -152,5 +177,9 @@ pub async fn reset(
             password,
         )
         .await?;
+    audit::Event::success(AuditAction::RecoveryCompleted)
+        .by(&user)
+        .record(&state.db, &state.client(&req))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,13 +1,17 @@
 //! `/api/v1/users`: everyone logged in may read; admins manage; users may edit only
 //! their own profile, never a role.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 use secrecy::SecretString;
+use serde_json::json;
 use shared::{
-    CreateUserRequest, ErrorResponse, ListUsersQuery, Role, UpdateUserRequest, User, UserPage,
+    AuditAction, CreateUserRequest, ErrorResponse, ListUsersQuery, RevokedSessions, Role,
+    UpdateUserRequest, User, UserPage,
 };
 
-use crate::auth::CurrentUser;
+use crate::audit;
+use crate::auth::{CurrentUser, lockout, session};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users;
@@ -20,7 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(create_user))
             .route("/{id}", web::get().to(get_user))
             .route("/{id}", web::put().to(update_user))
-            .route("/{id}", web::delete().to(delete_user)),
+            .route("/{id}", web::delete().to(delete_user))
+            .route("/{id}/disable", web::post().to(disable_user))
+            .route("/{id}/enable", web::post().to(enable_user))
+            .route("/{id}/unlock", web::post().to(unlock_user))
+            .route("/{id}/sessions", web::delete().to(revoke_user_sessions)),
     );
 }
 
@@ -69,6 +77,7 @@ pub async fn list_users(
 #[tracing::instrument(skip_all, fields(user_id = current.user.id))]
 pub async fn create_user(
     state: web::Data<AppState>,
+    req: HttpRequest,
     current: CurrentUser,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -78,6 +87,12 @@ pub async fn create_user(
     let account = off_thread(move || body.account.validate()).await?;
     let user = users::create(&state.db, &state.passwords, account, Some(role)).await?;
     tracing::info!(created = user.id, role = %user.role, "account created by admin");
+    audit::Event::success(AuditAction::UserCreated)
+        .actor(&current.user)
+        .target(&user)
+        .detail(json!({ "role": user.role }))
+        .record(&state.db, &state.client(&req))
+        .await;
     Ok(HttpResponse::Created().json(users::to_api(user)))
 }
 
@@ -121,6 +136,7 @@ pub async fn get_user(
 #[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
 pub async fn update_user(
     state: web::Data<AppState>,
+    req: HttpRequest,
     current: CurrentUser,
     id: web::Path<i32>,
     body: web::Json<UpdateUserRequest>,
@@ -141,7 +157,7 @@ pub async fn update_user(
         }
     }
     let target = if is_self {
-        current.user
+        current.user.clone()
     } else {
         users::get(&state.db, id).await?
     };
@@ -157,8 +173,31 @@ pub async fn update_user(
             .await?;
         update.password_hash = Some(hash);
     }
-    let user = users::update(&state.db, id, update).await?;
-    Ok(web::Json(users::to_api(user)))
+    let updated = users::update(&state.db, id, update).await?;
+    let client = state.client(&req);
+    let fields: Vec<&str> = updated
+        .changed
+        .iter()
+        .copied()
+        .filter(|field| *field != "role")
+        .collect();
+    if !fields.is_empty() {
+        audit::Event::success(AuditAction::UserUpdated)
+            .actor(&current.user)
+            .target(&updated.user)
+            .detail(json!({ "fields": fields }))
+            .record(&state.db, &client)
+            .await;
+    }
+    if updated.role_changed() {
+        audit::Event::success(AuditAction::RoleChanged)
+            .actor(&current.user)
+            .target(&updated.user)
+            .detail(json!({ "from": updated.previous_role, "to": updated.user.role }))
+            .record(&state.db, &client)
+            .await;
+    }
+    Ok(web::Json(users::to_api(updated.user)))
 }
 
 /// Delete an account (admins). Its sessions end at once. The last admin cannot be
@@ -177,10 +216,152 @@ pub async fn update_user(
 #[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
 pub async fn delete_user(
     state: web::Data<AppState>,
+    req: HttpRequest,
     current: CurrentUser,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
     current.require_admin()?;
-    users::delete(&state.db, id.into_inner()).await?;
+    let deleted = users::delete(&state.db, id.into_inner()).await?;
+    audit::Event::success(AuditAction::UserDeleted)
+        .actor(&current.user)
+        .target(&deleted)
+        .record(&state.db, &state.client(&req))
+        .await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disable an account (admins): it cannot log in and its sessions end, but nothing
+/// is deleted. You cannot disable yourself, nor the last active admin.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/disable", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The disabled account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "Your own account, or the last active admin", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<web::Json<User>, ApiError> {
+    current.require_admin()?;
+    if *id == current.user.id {
+        return Err(ApiError::Conflict("You cannot disable your own account."));
+    }
+    set_disabled(&state, &req, &current, *id, true).await
+}
+
+/// Enable a disabled account again (admins).
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/enable", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The enabled account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<web::Json<User>, ApiError> {
+    current.require_admin()?;
+    set_disabled(&state, &req, &current, *id, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    req: &HttpRequest,
+    current: &CurrentUser,
+    id: i32,
+    disabled: bool,
+) -> Result<web::Json<User>, ApiError> {
+    let (user, changed) = users::set_disabled(&state.db, id, disabled).await?;
+    if changed {
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        tracing::info!(target = id, %action, "account status changed");
+        audit::Event::success(action)
+            .actor(&current.user)
+            .target(&user)
+            .record(&state.db, &state.client(req))
+            .await;
+    }
+    Ok(web::Json(users::to_api(user)))
+}
+
+/// Unlock an account locked by failed logins (admins); its failure count restarts.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/unlock", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The unlocked account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<web::Json<User>, ApiError> {
+    current.require_admin()?;
+    let mut user = users::get(&state.db, *id).await?;
+    let was_locked = lockout::is_locked(&user, Utc::now());
+    lockout::unlock(&state.db, user.id).await?;
+    user.failed_logins = 0;
+    user.locked_until = None;
+    audit::Event::success(AuditAction::Unlock)
+        .actor(&current.user)
+        .target(&user)
+        .detail(json!({ "was_locked": was_locked }))
+        .record(&state.db, &state.client(&req))
+        .await;
+    Ok(web::Json(users::to_api(user)))
+}
+
+/// End every session of an account (admins): its browser logins and API tokens.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{id}/sessions", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "How many sessions ended", body = RevokedSessions),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = *id))]
+pub async fn revoke_user_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: web::Path<i32>,
+) -> Result<web::Json<RevokedSessions>, ApiError> {
+    current.require_admin()?;
+    let user = users::get(&state.db, *id).await?;
+    let revoked = session::revoke_all(&state.db, user.id).await?;
+    audit::Event::success(AuditAction::SessionRevoked)
+        .actor(&current.user)
+        .target(&user)
+        .detail(json!({ "all": revoked }))
+        .record(&state.db, &state.client(&req))
+        .await;
+    Ok(web::Json(RevokedSessions { revoked }))
 }

@@ -1,9 +1,16 @@
 //! Form building blocks: labelled inputs with their error, a submit button that shows
 //! a spinner and cannot be pressed twice, and the password strength meter.
 
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use shared::FieldErrors;
+use leptos::task::spawn_local;
 use shared::validate::Password;
+use shared::{FieldErrors, PasswordStrengthRequest, Strength};
+
+use crate::api;
+
+/// How long typing must pause before the strength meter asks the server.
+const STRENGTH_DELAY_MS: u32 = 250;
 
 /// A labelled input bound to `value`, with the message for `name` from `errors`
 /// underneath (announced to screen readers through `aria-describedby`).
@@ -74,36 +81,67 @@ pub fn SubmitButton(
     }
 }
 
-/// zxcvbn's verdict on the password being typed, with the same rules as the server.
+/// zxcvbn's verdict on the password being typed. The estimator runs on the server
+/// (its dictionaries would triple the bundle): the meter asks once typing pauses and
+/// shows the newest answer only.
 #[component]
 pub fn StrengthMeter(
     password: RwSignal<String>,
     #[prop(into)] user_inputs: Signal<Vec<String>>,
 ) -> impl IntoView {
-    let strength = Memo::new(move |_| {
-        let inputs = user_inputs.get();
-        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        password.with(|p| Password::strength(p, &inputs))
+    let strength = RwSignal::new(None::<Strength>);
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let request = PasswordStrengthRequest {
+            password: password.get(),
+            user_inputs: user_inputs.get(),
+        };
+        let ticket = asked.get_value() + 1;
+        asked.set_value(ticket);
+        if request.password.is_empty() || Password::parse(&request.password, &[]).is_err() {
+            // Too short or too long: the field's own message says why.
+            strength.set(None);
+            return;
+        }
+        spawn_local(async move {
+            TimeoutFuture::new(STRENGTH_DELAY_MS).await;
+            if asked.get_value() != ticket {
+                return;
+            }
+            let answer = api::password_strength(&request).await.ok();
+            if asked.get_value() == ticket {
+                strength.set(answer);
+            }
+        });
     });
-    let label = move || match (password.with(String::len), strength.get().score) {
-        (0, _) => "",
-        (_, 0 | 1) => "Very weak",
-        (_, 2) => "Weak",
-        (_, 3) => "Strong",
-        _ => "Very strong",
+    let score = move || strength.with(|s| s.as_ref().map_or(0, |s| s.score));
+    let label = move || match strength.with(|s| s.as_ref().map(|s| s.score)) {
+        None => "",
+        Some(0 | 1) => "Very weak",
+        Some(2) => "Weak",
+        Some(3) => "Strong",
+        Some(_) => "Very strong",
+    };
+    let advice = move || {
+        strength.with(|s| {
+            s.as_ref()
+                .filter(|s| !s.acceptable())
+                .and_then(|s| s.feedback.clone())
+        })
     };
     view! {
-        <div class="strength" data-testid="strength-meter" data-score=move || strength.get().score>
+        <div class="strength" data-testid="strength-meter"
+            data-score=move || strength.with(|s| s.as_ref().map(|s| s.score.to_string()))>
             <div class="strength-bar">
-                <div class=move || format!("strength-fill score-{}", strength.get().score)
-                    style:width=move || {
-                        if password.with(String::is_empty) { "0%".to_owned() } else {
-                            format!("{}%", (u32::from(strength.get().score) + 1) * 20)
-                        }
-                    }
-                ></div>
+                <div class=move || {
+                    let state = if strength.with(Option::is_some) { "shown" } else { "empty" };
+                    format!("strength-fill {state} score-{}", score())
+                }></div>
             </div>
-            <small>{label}</small>
+            <small aria-live="polite">{label}</small>
         </div>
+        <Show when=move || advice().is_some()>
+            <small class="hint strength-advice" data-testid="strength-advice">{advice}</small>
+        </Show>
     }
 }

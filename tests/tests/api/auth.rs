@@ -39,11 +39,13 @@ db_test!(signup_returns_the_user_without_secrets, |db| async move {
         keys,
         [
             "created_at",
+            "disabled_at",
             "email",
             "first_name",
             "id",
             "last_login_at",
             "last_name",
+            "locked_until",
             "mobile",
             "role",
             "updated_at",
@@ -558,3 +560,54 @@ db_test!(secure_cookies_use_the_host_prefix, |db| async move {
         "__Host- cookies have no Domain"
     );
 });
+
+/// The estimator touches no table, so one backend is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_strength_scores_like_the_policy() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let client = app.client();
+    let score = |res: Value| (res["score"].as_u64().unwrap(), res["feedback"].clone());
+
+    let weak: Value = json(
+        client
+            .post(
+                "/api/v1/auth/password-strength",
+                &json!({"password": "password1234"}),
+            )
+            .await,
+    )
+    .await;
+    let (weak_score, advice) = score(weak);
+    assert!(weak_score < 3, "a common password scores below the policy");
+    assert!(advice.as_str().is_some_and(|a| !a.is_empty()), "{advice}");
+
+    let strong: Value = json(
+        client
+            .post(
+                "/api/v1/auth/password-strength",
+                &json!({"password": PASSWORD}),
+            )
+            .await,
+    )
+    .await;
+    assert!(score(strong).0 >= 3, "the test password passes the policy");
+
+    // The account's own names count as known words, as on signup.
+    let own_name = json!({"password": "adalovelace1815", "user_inputs": ["adalovelace"]});
+    let res = client
+        .post("/api/v1/auth/password-strength", &own_name)
+        .await;
+    assert!(score(json::<Value>(res).await).0 < 3);
+
+    let (status, body) = error_of(
+        client
+            .post(
+                "/api/v1/auth/password-strength",
+                &json!({"password": "x".repeat(1025)}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["fields"]["password"], "must be at most 128 characters");
+}

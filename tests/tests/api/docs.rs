@@ -42,6 +42,7 @@ async fn every_operation_documents_tag_security_and_errors() {
         "/api/v1/auth/signup",
         "/api/v1/auth/login",
         "/api/v1/auth/token",
+        "/api/v1/auth/password-strength",
         "/api/v1/password/forgot",
         "/api/v1/password/verify-otp",
         "/api/v1/password/answer",
@@ -62,6 +63,9 @@ async fn every_operation_documents_tag_security_and_errors() {
             let responses = op["responses"].as_object().unwrap();
             if public.contains(&path.as_str()) {
                 assert!(op.get("security").is_none(), "{name} is public");
+                if method == "post" {
+                    assert!(responses.contains_key("429"), "{name}: throttled");
+                }
             } else if op["security"]
                 .as_array()
                 .unwrap()
@@ -96,7 +100,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 18);
+    assert_eq!(operations, 27);
 }
 
 #[tokio::test]

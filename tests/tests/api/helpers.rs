@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use backend::config::Settings;
+use backend::config::{RateLimit, Settings};
 use backend::startup::Application;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, ORIGIN};
 use reqwest::{Method, Response, StatusCode};
@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use shared::{SignupRequest, User};
+use shared::{AuditPage, SignupRequest, User};
 
 use crate::mail_sink::MailSink;
 
@@ -96,6 +96,11 @@ impl TestApp {
         let mut settings =
             Settings::from_lookup(|key| vars.get(key).cloned()).expect("valid test settings");
         settings.db_max_connections = 5;
+        // Tests log in far more often than people; the throttling tests set their own.
+        settings.rate_limit = RateLimit {
+            per_minute: 100_000,
+            burst: 10_000,
+        };
         configure(&mut settings);
         let app = Application::build(settings)
             .await
@@ -424,4 +429,35 @@ pub async fn json<T: DeserializeOwned>(res: Response) -> T {
     let status = res.status();
     let text = res.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {text}: {e}"))
+}
+
+/// The audit events matching `query` (e.g. `action=login&target=3`).
+pub async fn audit_events(admin: &Client, query: &str) -> Vec<Value> {
+    let res = admin
+        .get(&format!("/api/v1/audit?per_page=100&{query}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "audit {query}");
+    let page: AuditPage = res.json().await.unwrap();
+    page.items
+        .into_iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+/// Polls `query` until it returns something (work done after a response, such as
+/// the recovery lookup, lands a little later).
+pub async fn eventually<F, Fut>(query: F) -> Vec<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<Value>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = query().await;
+        if !found.is_empty() {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing appeared");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }

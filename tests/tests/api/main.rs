@@ -4,6 +4,8 @@
 mod helpers;
 mod mail_sink;
 
+mod abuse;
+mod audit;
 mod auth;
 mod docs;
 mod recovery;

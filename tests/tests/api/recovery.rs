@@ -9,8 +9,8 @@ use crate::db_test;
 use crate::helpers::*;
 use crate::mail_sink::ReceivedMail;
 
-const ANSWER: &str = "Rex the dog";
-const NEW_PASSWORD: &str = "saffron glacier trombone 58";
+pub(crate) const ANSWER: &str = "Rex the dog";
+pub(crate) const NEW_PASSWORD: &str = "saffron glacier trombone 58";
 
 async fn forgot(client: &Client, method: &str, identifier: &str) -> reqwest::Response {
     client
@@ -39,7 +39,7 @@ async fn answer(client: &Client, flow_token: &str, answer: &str) -> reqwest::Res
         .await
 }
 
-async fn reset(client: &Client, reset_token: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn reset(client: &Client, reset_token: &str, password: &str) -> reqwest::Response {
     client
         .post(
             "/api/v1/password/reset",
@@ -49,7 +49,12 @@ async fn reset(client: &Client, reset_token: &str, password: &str) -> reqwest::R
 }
 
 /// Requests a code for `email` and returns the `n`th mail to it (1-based).
-async fn mailed_code(app: &TestApp, client: &Client, email: &str, n: usize) -> ReceivedMail {
+pub(crate) async fn mailed_code(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    n: usize,
+) -> ReceivedMail {
     assert_eq!(
         forgot(client, "email", email).await.status(),
         StatusCode::ACCEPTED
@@ -57,7 +62,7 @@ async fn mailed_code(app: &TestApp, client: &Client, email: &str, n: usize) -> R
     app.mail.wait_for(email, n).await.pop().unwrap()
 }
 
-async fn flow_token(client: &Client, email: &str, code: &str) -> String {
+pub(crate) async fn flow_token(client: &Client, email: &str, code: &str) -> String {
     let body: Value = json(verify(client, email, code).await).await;
     body["flow_token"]
         .as_str()
@@ -65,7 +70,7 @@ async fn flow_token(client: &Client, email: &str, code: &str) -> String {
         .to_owned()
 }
 
-async fn reset_token(client: &Client, flow_token: &str) -> String {
+pub(crate) async fn reset_token(client: &Client, flow_token: &str) -> String {
     let body: Value = json(answer(client, flow_token, ANSWER).await).await;
     body["reset_token"]
         .as_str()

@@ -1,0 +1,376 @@
+//! Abuse resistance: per-account lockout, per-IP throttling, security headers,
+//! request limits and disabled accounts.
+
+use std::time::Duration;
+
+use backend::auth::lockout::LockoutPolicy;
+use backend::client::TrustedProxies;
+use backend::config::RateLimit;
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde_json::json;
+use shared::User;
+
+use crate::db_test;
+use crate::helpers::*;
+
+const WRONG: &str = "not the password at all";
+
+fn lockout(threshold: u32, base_seconds: i64, max_seconds: i64) -> LockoutPolicy {
+    LockoutPolicy {
+        threshold,
+        base: chrono::Duration::seconds(base_seconds),
+        max: chrono::Duration::seconds(max_seconds),
+    }
+}
+
+async fn user(admin: &Client, id: i32) -> User {
+    json(admin.get(&format!("/api/v1/users/{id}")).await).await
+}
+
+db_test!(
+    lockout_refuses_even_the_right_password_until_an_admin_unlocks,
+    |db| async move {
+        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+        let (admin, _) = app.admin().await;
+        let (_, bob) = app.member(&admin, "bob", "user").await;
+        let client = app.client();
+
+        let wrong_body = error_of(client.login("bob", WRONG).await).await;
+        for _ in 0..2 {
+            assert_eq!(
+                client.login("bob", WRONG).await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let locked = user(&admin, bob.id).await;
+        assert!(locked.locked_until.is_some_and(|until| until > Utc::now()));
+
+        let locked_body = error_of(client.login("bob", PASSWORD).await).await;
+        assert_eq!(
+            locked_body, wrong_body,
+            "a locked account gets exactly the wrong-password answer"
+        );
+        let res = client
+            .post(
+                "/api/v1/auth/token",
+                &json!({"username": "bob", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "tokens too");
+
+        let events = audit_events(&admin, &format!("action=lockout&target={}", bob.id)).await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["detail"]["failures"], 3);
+        let refused = audit_events(&admin, &format!("action=login&target={}", bob.id)).await;
+        assert!(
+            refused
+                .iter()
+                .any(|e| e["outcome"] == "failure" && e["detail"]["reason"] == "locked"),
+            "{refused:?}"
+        );
+
+        // Users cannot unlock; admins can.
+        let (member, _) = app.member(&admin, "carol", "user").await;
+        let path = format!("/api/v1/users/{}/unlock", bob.id);
+        assert_eq!(
+            member.post(&path, &json!({})).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let unlocked: User = json(admin.post(&path, &json!({})).await).await;
+        assert_eq!(unlocked.locked_until, None);
+        client.login_ok("bob", PASSWORD).await;
+        assert_eq!(
+            audit_events(&admin, &format!("action=unlock&target={}", bob.id))
+                .await
+                .len(),
+            1
+        );
+    }
+);
+
+db_test!(a_success_clears_the_failure_count, |db| async move {
+    let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    for _ in 0..2 {
+        client.login("ada", WRONG).await;
+    }
+    client.login_ok("ada", PASSWORD).await;
+    for _ in 0..2 {
+        client.login("ada", WRONG).await;
+    }
+    client.login_ok("ada", PASSWORD).await;
+});
+
+db_test!(lockout_waits_grow_after_each_failure, |db| async move {
+    let app = TestApp::spawn_with(db, |s| s.lockout = lockout(2, 2, 60)).await;
+    let (admin, _) = app.admin().await;
+    let (_, bob) = app.member(&admin, "bob", "user").await;
+    let client = app.client();
+    let wait_of = |user: &User| {
+        (user.locked_until.expect("locked") - Utc::now()).num_milliseconds() as f64 / 1000.0
+    };
+
+    client.login("bob", WRONG).await;
+    client.login("bob", WRONG).await;
+    let first = wait_of(&user(&admin, bob.id).await);
+    assert!((0.5..=2.5).contains(&first), "first lock ~2 s: {first}");
+
+    // Once the lock lapses, the next failure locks again for twice as long.
+    let until = user(&admin, bob.id).await.locked_until.unwrap();
+    sleep_until(until).await;
+    client.login("bob", WRONG).await;
+    let second = wait_of(&user(&admin, bob.id).await);
+    assert!((2.5..=4.5).contains(&second), "second lock ~4 s: {second}");
+});
+
+async fn sleep_until(at: DateTime<Utc>) {
+    let left = (at - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(1100)).await;
+}
+
+db_test!(
+    parallel_wrong_passwords_are_checked_at_most_threshold_times,
+    |db| async move {
+        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(5, 600, 900)).await;
+        let (admin, _) = app.admin().await;
+        let (_, bob) = app.member(&admin, "bob", "user").await;
+        let attempts = (0..30).map(|_| {
+            let client = app.client();
+            async move { client.login("bob", WRONG).await.status() }
+        });
+        let statuses = futures::future::join_all(attempts).await;
+        assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
+
+        let failures = audit_events(&admin, &format!("action=login&target={}", bob.id))
+            .await
+            .into_iter()
+            .filter(|e| e["outcome"] == "failure")
+            .collect::<Vec<_>>();
+        let checked = failures
+            .iter()
+            .filter(|e| e["detail"]["reason"] == "wrong_password")
+            .count();
+        assert_eq!(
+            checked, 5,
+            "only the threshold's worth of passwords was checked"
+        );
+        assert_eq!(failures.len(), 30);
+        assert_eq!(
+            app.client().login("bob", PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+/// Throttling is in memory, per instance: one database backend is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.rate_limit = RateLimit {
+            per_minute: 6,
+            burst: 3,
+        };
+    })
+    .await;
+    let client = app.client();
+    for _ in 0..3 {
+        assert_eq!(
+            client.login("nobody", WRONG).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The bucket is per IP and shared by the credential endpoints, whatever the
+    // client claims in X-Forwarded-For (no proxy is trusted here).
+    let res = client
+        .request(reqwest::Method::POST, "/api/v1/password/forgot")
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(&json!({"method": "email", "identifier": "a@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error["code"], "too_many_requests");
+
+    // Other endpoints are not throttled.
+    assert_eq!(client.get("/health").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.rate_limit = RateLimit {
+            per_minute: 1,
+            burst: 1,
+        };
+        s.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let client = app.client();
+    let login_from = |ip: &'static str| {
+        client
+            .request(reqwest::Method::POST, "/api/v1/auth/login")
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"username": "nobody", "password": WRONG}))
+            .send()
+    };
+    assert_eq!(
+        login_from("198.51.100.1").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from("198.51.100.2").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from("198.51.100.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers() {
+    for secure in [false, true] {
+        let app = TestApp::spawn_with(Backend::Sqlite, |s| s.cookie_secure = secure).await;
+        let client = app.client();
+        for (path, expected) in [
+            ("/health", StatusCode::OK),
+            ("/api/v1/auth/me", StatusCode::UNAUTHORIZED),
+            ("/api/v1/nothing-here", StatusCode::NOT_FOUND),
+            ("/docs/", StatusCode::OK),
+            ("/api/v1/openapi.json", StatusCode::OK),
+        ] {
+            let res = client.get(path).await;
+            assert_eq!(res.status(), expected, "{path}");
+            let header = |name: &str| {
+                res.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let csp = header("content-security-policy").expect("CSP");
+            for directive in [
+                "default-src 'self'",
+                "script-src 'self' 'wasm-unsafe-eval'",
+                "frame-ancestors 'none'",
+                "object-src 'none'",
+            ] {
+                assert!(csp.contains(directive), "{path}: {csp}");
+            }
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+            assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+            assert_eq!(
+                header("strict-transport-security").is_some(),
+                secure,
+                "HSTS only when COOKIE_SECURE is on ({path})"
+            );
+        }
+    }
+}
+
+db_test!(
+    over_long_passwords_are_refused_before_hashing,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        let long = "x".repeat(2048);
+        for path in ["/api/v1/auth/login", "/api/v1/auth/token"] {
+            let res = client
+                .post(path, &json!({"username": "ada", "password": long}))
+                .await;
+            let (status, error) = error_of(res).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert!(error["fields"]["password"].is_string(), "{error}");
+        }
+        let mut signup = account("bob");
+        signup.password = long.clone();
+        let (status, error) = error_of(client.signup(&signup).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error["fields"]["password"].is_string());
+        // Nothing was counted against the account.
+        client.login_ok("ada", PASSWORD).await;
+    }
+);
+
+db_test!(
+    disabled_accounts_cannot_log_in_until_enabled,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, admin_user) = app.admin().await;
+        let (bob_client, bob) = app.member(&admin, "bob", "user").await;
+        let token = app.client().token("bob", PASSWORD).await;
+
+        let (carol, _) = app.member(&admin, "carol", "user").await;
+        let disable = format!("/api/v1/users/{}/disable", bob.id);
+        assert_eq!(
+            carol.post(&disable, &json!({})).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let disabled: User = json(admin.post(&disable, &json!({})).await).await;
+        assert!(disabled.disabled_at.is_some());
+
+        assert_eq!(
+            bob_client.me().await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the cookie session ended"
+        );
+        let bearer = app.client().with_bearer(&token);
+        assert_eq!(bearer.me().await.status(), StatusCode::UNAUTHORIZED);
+        let wrong = error_of(app.client().login("bob", WRONG).await).await;
+        let refused = error_of(app.client().login("bob", PASSWORD).await).await;
+        assert_eq!(refused, wrong, "the same 401 as a wrong password");
+
+        // Recovery does not reopen a disabled account.
+        let res = app
+            .client()
+            .post(
+                "/api/v1/password/forgot",
+                &json!({"method": "email", "identifier": bob.email}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+
+        let self_disable = format!("/api/v1/users/{}/disable", admin_user.id);
+        let (status, _) = error_of(admin.post(&self_disable, &json!({})).await).await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "admins cannot disable themselves"
+        );
+
+        let enabled: User = json(
+            admin
+                .post(&format!("/api/v1/users/{}/enable", bob.id), &json!({}))
+                .await,
+        )
+        .await;
+        assert_eq!(enabled.disabled_at, None);
+        app.client().login_ok("bob", PASSWORD).await;
+        let requested = eventually(|| audit_events(&admin, "action=recovery_requested")).await;
+        assert_eq!(
+            requested[0]["detail"]["reason"], "no_account",
+            "a disabled account is not found for recovery"
+        );
+        assert!(
+            app.mail
+                .received()
+                .iter()
+                .all(|m| !m.to.iter().any(|t| t.contains(&bob.email))),
+            "no recovery code was mailed while disabled"
+        );
+        for action in ["user_disabled", "user_enabled"] {
+            let events = audit_events(&admin, &format!("action={action}&target={}", bob.id)).await;
+            assert_eq!(events.len(), 1, "{action}");
+            assert_eq!(events[0]["actor_id"], admin_user.id);
+        }
+    }
+);
