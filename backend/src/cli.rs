@@ -1,4 +1,5 @@
-//! The `backend` command line: `serve` (default), `migrate`, `create-admin`, `openapi`.
+//! The `backend` command line: `serve` (default), `migrate`, `create-admin`,
+//! `import-legacy`, `openapi`.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -8,7 +9,7 @@ use shared::{Role, SignupRequest};
 use crate::auth::password::Passwords;
 use crate::config::Settings;
 use crate::startup::Application;
-use crate::{database, openapi, telemetry, users};
+use crate::{database, legacy, openapi, telemetry, users};
 
 #[derive(Debug, Parser)]
 #[command(name = "backend", version, about = "User-management API server")]
@@ -25,8 +26,23 @@ pub enum Command {
     Migrate,
     /// Create an admin account.
     CreateAdmin(CreateAdmin),
+    /// Import the accounts of the old Python app's MySQL database.
+    ImportLegacy(ImportLegacy),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportLegacy {
+    /// The old database, e.g. mysql://user:pass@host/fastapi_users
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// Read and check everything, print the report, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write the report (CSV); default DATA_DIR/import-legacy-<time>.csv
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -84,7 +100,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             create_admin(&settings, args).await
         }
+        Command::ImportLegacy(args) => {
+            let settings = Settings::from_env()?;
+            import_legacy(&settings, args).await
+        }
     }
+}
+
+async fn import_legacy(settings: &Settings, args: ImportLegacy) -> anyhow::Result<()> {
+    let db = database::connect(settings).await?;
+    database::migrate(&db).await?;
+    let report = legacy::import(
+        &db,
+        &Passwords::for_this_machine(),
+        &args.from,
+        args.dry_run,
+    )
+    .await?;
+    if args.dry_run {
+        print!("{}", report.to_csv()?);
+        println!("{}", report.summary());
+        return Ok(());
+    }
+    let path = args
+        .report
+        .unwrap_or_else(|| legacy::default_report_path(&settings.data_dir));
+    report.write_csv(&path)?;
+    println!("{}; report: {}", report.summary(), path.display());
+    if !users::any_admin(&db).await? {
+        println!(
+            "no admin account exists yet: create one with `backend create-admin` \
+             (imported accounts are users)"
+        );
+    }
+    Ok(())
 }
 
 async fn create_admin(settings: &Settings, args: CreateAdmin) -> anyhow::Result<()> {

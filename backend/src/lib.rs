@@ -9,6 +9,7 @@ pub mod config;
 pub mod database;
 pub mod entity;
 pub mod error;
+pub mod legacy;
 pub mod mail;
 pub mod openapi;
 pub mod recovery;

@@ -150,6 +150,23 @@ async fn claim_first_admin(txn: &impl ConnectionTrait, user_id: i32) -> Result<b
     }
 }
 
+/// Settles the first-admin rule without promoting anyone: used once accounts exist
+/// that did not sign up (an import), so that no later signup becomes admin by being
+/// "first". Admins are then made with `create-admin` or by another admin.
+pub async fn close_first_admin_claim(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    claim_first_admin(db, 0).await.map(|_| ())
+}
+
+/// Whether any enabled admin account exists.
+pub async fn any_admin(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    let admin = Users::find()
+        .filter(Column::Role.eq(Role::Admin.as_str()))
+        .filter(Column::DisabledAt.is_null())
+        .one(db)
+        .await?;
+    Ok(admin.is_some())
+}
+
 /// One page of accounts and the number matching in all.
 pub async fn list(
     db: &DatabaseConnection,

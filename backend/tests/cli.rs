@@ -139,3 +139,137 @@ fn a_missing_jwt_secret_is_generated_once_and_kept() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `TEST_MYSQL_URL` (server only), default the local MariaDB.
+fn mysql_server() -> String {
+    std::env::var("TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+}
+
+#[test]
+fn import_legacy_reports_writes_once_and_dry_runs_write_nothing() {
+    use sea_orm::{ConnectionTrait, Database};
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = mysql_server();
+    let name = format!("um_cli_legacy_{:016x}", rand::random::<u64>());
+    let hash = bcrypt::hash("old app password", 4).unwrap();
+    rt.block_on(async {
+        let admin = Database::connect(format!("{server}/mysql"))
+            .await
+            .expect("MySQL/MariaDB is required for this test (TEST_MYSQL_URL)");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE `{name}` COLLATE utf8mb4_bin"))
+            .await
+            .unwrap();
+        let legacy = Database::connect(format!("{server}/{name}")).await.unwrap();
+        legacy
+            .execute_unprepared(
+                "CREATE TABLE users (id INT PRIMARY KEY AUTO_INCREMENT, first_name VARCHAR(50), \
+                 last_name VARCHAR(50), username VARCHAR(50) UNIQUE, email VARCHAR(100) UNIQUE, \
+                 mobile VARCHAR(15) UNIQUE, password VARCHAR(100), security_question VARCHAR(100), \
+                 security_answer VARCHAR(100), otp VARCHAR(6) NULL)",
+            )
+            .await
+            .unwrap();
+        legacy
+            .execute_unprepared(&format!(
+                "INSERT INTO users (first_name, last_name, username, email, mobile, password) VALUES \
+                 ('Ada', 'L', 'ada', 'ada@example.com', '5550100001', '{hash}'), \
+                 ('Ada', 'Again', 'ADA', 'other@example.com', '5550100002', 'plain')"
+            ))
+            .await
+            .unwrap();
+    });
+
+    let dir = temp_dir();
+    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.display());
+    let from = format!("{server}/{name}");
+    let envs = [
+        ("DATABASE_URL", db.as_str()),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["import-legacy", "--from", from.as_str()];
+        args.extend_from_slice(extra);
+        let out = backend(&dir, &envs, &args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+
+    let dry = run(&["--dry-run"]);
+    assert!(
+        dry.starts_with("legacy_id,username,outcome,notes\n"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("2,ADA,skipped,username 'ada' is already used by legacy row 1"),
+        "{dry}"
+    );
+    assert!(
+        dry.ends_with("dry run, nothing written: 2 rows read: 1 imported (1 with notes), 1 skipped, 0 already imported\n"),
+        "{dry}"
+    );
+
+    let report = dir.join("report.csv");
+    let first = run(&["--report", report.to_str().unwrap()]);
+    assert!(
+        first.starts_with(
+            "2 rows read: 1 imported (1 with notes), 1 skipped, 0 already imported; report: "
+        ),
+        "{first}"
+    );
+    assert!(first.contains("create-admin"), "no admin yet: {first}");
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert!(csv.contains("1,ada,imported,"), "{csv}");
+    assert!(!csv.contains(&hash), "no hashes in the report");
+
+    let second = run(&[]);
+    assert!(
+        second.starts_with(
+            "2 rows read: 0 imported (0 with notes), 1 skipped, 1 already imported; report: "
+        ),
+        "{second}"
+    );
+    let default_report = second
+        .split("report: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert!(
+        std::path::Path::new(default_report).starts_with(&dir),
+        "{default_report}"
+    );
+
+    let bad = backend(
+        &dir,
+        &envs,
+        &[
+            "import-legacy",
+            "--from",
+            "mysql://root:hunter2@127.0.0.1:1/x",
+        ],
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert!(stderr.contains("legacy database"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password never reaches output: {stderr}"
+    );
+
+    rt.block_on(async {
+        let admin = Database::connect(format!("{server}/mysql")).await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE `{name}`"))
+            .await
+            .unwrap();
+    });
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -115,6 +115,14 @@ impl TestApp {
         }
     }
 
+    /// The app's database, for checks the API does not expose (stored hashes).
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            TestDatabase::Sqlite { dir } => format!("sqlite://{}/users.db", dir.display()),
+            TestDatabase::Mysql { admin_url, name } => format!("{admin_url}/{name}"),
+        }
+    }
+
     /// A fresh browser-like client with its own cookie jar and this app's Origin.
     pub fn client(&self) -> Client {
         Client::new(&self.address, Some(&self.address))

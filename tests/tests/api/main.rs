@@ -8,6 +8,7 @@ mod abuse;
 mod audit;
 mod auth;
 mod docs;
+mod legacy;
 mod recovery;
 mod security;
 mod users;

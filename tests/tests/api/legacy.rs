@@ -1,0 +1,316 @@
+//! `import-legacy`: the old Python app's MySQL table, with bcrypt hashes from a real
+//! bcrypt implementation, imported into a fresh database of either kind.
+
+use backend::auth::password::Passwords;
+use backend::legacy::{self, Outcome};
+use bcrypt::Version;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, Value};
+
+use crate::db_test;
+use crate::helpers::*;
+
+/// The old app's table, exactly as it created it.
+const LEGACY_SCHEMA: &str = "CREATE TABLE users (id INT PRIMARY KEY AUTO_INCREMENT, \
+    first_name VARCHAR(50), last_name VARCHAR(50), username VARCHAR(50) UNIQUE, \
+    email VARCHAR(100) UNIQUE, mobile VARCHAR(15) UNIQUE, password VARCHAR(100), \
+    security_question VARCHAR(100), security_answer VARCHAR(100), otp VARCHAR(6) NULL)";
+
+/// A fresh MySQL database holding the old schema; dropped with the value.
+struct LegacyDatabase {
+    url: String,
+    name: String,
+    conn: DatabaseConnection,
+}
+
+impl LegacyDatabase {
+    async fn create() -> Self {
+        let server = mysql_url();
+        let name = format!("um_legacy_{}", unique());
+        let admin = Database::connect(format!("{server}/mysql")).await.unwrap();
+        admin
+            .execute_unprepared(&format!(
+                // A binary collation, as some of the old deployments had: there,
+                // `Alice@Example.com` and `ALICE@example.com` could both exist.
+                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))
+            .await
+            .unwrap();
+        let url = format!("{server}/{name}");
+        let conn = Database::connect(&url).await.unwrap();
+        conn.execute_unprepared(LEGACY_SCHEMA).await.unwrap();
+        Self { url, name, conn }
+    }
+
+    /// Inserts a row; `None` is SQL NULL.
+    async fn insert(&self, row: [Option<&str>; 9]) {
+        let values: Vec<Value> = row.iter().map(|v| v.map(str::to_owned).into()).collect();
+        self.conn
+            .execute_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::MySql,
+                "INSERT INTO users (first_name, last_name, username, email, mobile, password, \
+                 security_question, security_answer, otp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for LegacyDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (mysql_url(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(conn) = Database::connect(format!("{server}/mysql")).await {
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn bcrypt_hash(password: &str, version: Version) -> String {
+    bcrypt::hash_with_result(password, 4)
+        .unwrap()
+        .format_for_version(version)
+}
+
+/// The old app's data, good rows and bad.
+async fn seed(legacy: &LegacyDatabase) {
+    let b = bcrypt_hash("alice in chains 1", Version::TwoB);
+    let a = bcrypt_hash("bob the builder 2", Version::TwoA);
+    let y = bcrypt_hash("carol of the bells", Version::TwoY);
+    let long_name = "l".repeat(40);
+    let rows: [[Option<&str>; 9]; 8] = [
+        [
+            Some("Alice"),
+            Some("A"),
+            Some("Alice"),
+            Some("Alice@Example.com"),
+            Some("+1 555 010 0001"),
+            Some(&b),
+            Some("Pet?"),
+            Some("Rex"),
+            None,
+        ],
+        [
+            Some("Bob"),
+            Some("B"),
+            Some("bob"),
+            Some("bob@example.com"),
+            Some("5550100002"),
+            Some(&a),
+            Some("Pet?"),
+            Some("Tom"),
+            Some("123456"),
+        ],
+        [
+            Some("Carol"),
+            Some("C"),
+            Some("carol"),
+            Some("carol@example.com"),
+            Some("5550100003"),
+            Some(&y),
+            None,
+            None,
+            None,
+        ],
+        // Plain text, allowed by the old app "for migration", and weak by today's rules.
+        [
+            Some("Dave"),
+            Some("D"),
+            Some("dave"),
+            Some("dave@example.com"),
+            Some("5550100004"),
+            Some("dave123"),
+            Some("Pet?"),
+            Some("Fido"),
+            None,
+        ],
+        // The same person as row 1 once case is ignored: skipped.
+        [
+            Some("Alice"),
+            Some("Again"),
+            Some("alice2"),
+            Some("ALICE@example.com"),
+            Some("5550100005"),
+            Some("whatever1"),
+            None,
+            None,
+            None,
+        ],
+        // No top-level domain: kept, with a note.
+        [
+            Some("Erin"),
+            Some("E"),
+            Some("erin"),
+            Some("erin@localhost"),
+            Some("5550100006"),
+            Some("erin-secret"),
+            None,
+            None,
+            None,
+        ],
+        // No mobile number: cannot be stored (mobiles are unique and required).
+        [
+            Some("Frank"),
+            Some("F"),
+            Some("frank"),
+            Some("frank@example.com"),
+            None,
+            Some("frank-secret"),
+            None,
+            None,
+            None,
+        ],
+        // Longer than today's 32-character usernames: kept.
+        [
+            Some("Lena"),
+            Some("L"),
+            Some(&long_name),
+            Some("lena@example.com"),
+            Some("5550100008"),
+            Some("lena-secret-99"),
+            None,
+            None,
+            None,
+        ],
+    ];
+    for row in rows {
+        legacy.insert(row).await;
+    }
+}
+
+async fn stored_hash(app: &TestApp, username: &str) -> String {
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT password_hash FROM users WHERE username = ?",
+            [username.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "password_hash").unwrap()
+}
+
+db_test!(
+    legacy_accounts_log_in_with_their_old_passwords,
+    |db| async move {
+        let legacy = LegacyDatabase::create().await;
+        seed(&legacy).await;
+        let app = TestApp::spawn(db).await;
+        let target = Database::connect(app.database_url()).await.unwrap();
+        let passwords = Passwords::new(2);
+
+        // A dry run reports everything and writes nothing.
+        let dry = legacy::import(&target, &passwords, &legacy.url, true)
+            .await
+            .unwrap();
+        assert_eq!(dry.count(Outcome::Imported), 6, "{dry:#?}");
+        assert!(
+            dry.summary()
+                .starts_with("dry run, nothing written: 8 rows read")
+        );
+        let (admin, _) = app.admin().await;
+        let listed: shared::UserPage = json(admin.get("/api/v1/users").await).await;
+        assert_eq!(listed.total, 1, "the dry run imported nobody");
+
+        let report = legacy::import(&target, &passwords, &legacy.url, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.summary(),
+            "8 rows read: 6 imported (5 with notes), 2 skipped, 0 already imported"
+        );
+        let reason = |id: i32| report.lines[(id - 1) as usize].notes.join("; ");
+        assert_eq!(
+            reason(5),
+            "email 'alice@example.com' is already used by legacy row 1"
+        );
+        assert_eq!(reason(7), "no mobile number");
+        assert!(reason(2).contains("pending OTP dropped"));
+        assert!(reason(4).contains("plain-text password hashed"));
+        assert!(reason(6).contains("erin@localhost"));
+        let csv = report.to_csv().unwrap();
+        assert!(csv.starts_with("legacy_id,username,outcome,notes\n"));
+        assert!(
+            !csv.contains("dave123") && !csv.contains("$2"),
+            "no secrets in the report"
+        );
+
+        // bcrypt of every flavour, then plain text: the original passwords work, and
+        // the first login re-hashes to argon2id.
+        for (username, password) in [
+            ("alice", "alice in chains 1"),
+            ("bob", "bob the builder 2"),
+            ("carol", "carol of the bells"),
+        ] {
+            assert!(stored_hash(&app, username).await.starts_with("$2"));
+            assert_eq!(
+                app.client()
+                    .login(username, "wrong password")
+                    .await
+                    .status(),
+                StatusCode::UNAUTHORIZED
+            );
+            let user = app.client().login_ok(username, password).await;
+            assert_eq!(user.role, shared::Role::User);
+            assert!(stored_hash(&app, username).await.starts_with("$argon2id$"));
+            app.client().login_ok(username, password).await;
+        }
+        assert!(stored_hash(&app, "dave").await.starts_with("$argon2id$"));
+        app.client().login_ok("dave", "dave123").await;
+        app.client().login_ok("erin@localhost", "erin-secret").await;
+        app.client()
+            .login_ok(&"l".repeat(40), "lena-secret-99")
+            .await;
+
+        // Security answers were hashed and work for recovery's question step.
+        let stored_answer = {
+            let row = target
+                .query_one_raw(Statement::from_sql_and_values(
+                    target.get_database_backend(),
+                    "SELECT security_answer_hash FROM users WHERE username = ?",
+                    ["bob".into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<String>("", "security_answer_hash").unwrap()
+        };
+        assert!(stored_answer.starts_with("$argon2id$"));
+
+        // Running it again changes nothing.
+        let again = legacy::import(&target, &passwords, &legacy.url, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.summary(),
+            "8 rows read: 0 imported (0 with notes), 2 skipped, 6 already imported"
+        );
+        let listed: shared::UserPage = json(admin.get("/api/v1/users").await).await;
+        assert_eq!(listed.total, 7);
+    }
+);
+
+db_test!(after_an_import_no_signup_becomes_admin, |db| async move {
+    let legacy = LegacyDatabase::create().await;
+    seed(&legacy).await;
+    let app = TestApp::spawn(db).await;
+    let target = Database::connect(app.database_url()).await.unwrap();
+    legacy::import(&target, &Passwords::new(2), &legacy.url, false)
+        .await
+        .unwrap();
+    let newcomer = app.client().signup_ok(&account("newcomer")).await;
+    assert_eq!(newcomer.role, shared::Role::User);
+});
