@@ -9,10 +9,11 @@ use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AnswerRequest, AnswerResponse, ChangePasswordRequest, CreateUserRequest, ErrorBody,
-    ErrorResponse, FieldErrors, ForgotPasswordRequest, ListUsersQuery, LoginRequest,
-    PasswordStrengthRequest, ResetPasswordRequest, SignupRequest, Strength, UpdateProfileRequest,
-    UpdateUserRequest, User, UserPage, VerifyOtpRequest, VerifyOtpResponse,
+    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, ChangePasswordRequest, CreateUserRequest,
+    ErrorBody, ErrorResponse, FieldErrors, ForgotPasswordRequest, ListUsersQuery, LoginRequest,
+    PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo, SignupRequest,
+    Strength, UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyOtpRequest,
+    VerifyOtpResponse,
 };
 
 /// What went wrong with a call, in terms the screens can show.
@@ -112,6 +113,10 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     call(Method::GET, path, None::<&()>, On401::Expire).await
 }
 
+async fn without_body<T: DeserializeOwned>(method: Method, path: &str) -> Result<T, ApiError> {
+    call(method, path, None::<&()>, On401::Expire).await
+}
+
 async fn send<T: DeserializeOwned>(
     method: Method,
     path: &str,
@@ -176,13 +181,7 @@ pub async fn update_user(id: i32, request: &UpdateUserRequest) -> Result<User, A
 }
 
 pub async fn delete_user(id: i32) -> Result<(), ApiError> {
-    call(
-        Method::DELETE,
-        &format!("/users/{id}"),
-        None::<&()>,
-        On401::Expire,
-    )
-    .await
+    without_body(Method::DELETE, &format!("/users/{id}")).await
 }
 
 pub async fn forgot_password(
@@ -227,23 +226,74 @@ pub async fn reset_password(request: &ResetPasswordRequest) -> Result<(), ApiErr
     .await
 }
 
+/// An admin action on account `id` (`disable`, `enable`, `unlock`).
+async fn account_action(id: i32, action: &str) -> Result<User, ApiError> {
+    send(Method::POST, &format!("/users/{id}/{action}"), &()).await
+}
+
+pub async fn disable_user(id: i32) -> Result<User, ApiError> {
+    account_action(id, "disable").await
+}
+
+pub async fn enable_user(id: i32) -> Result<User, ApiError> {
+    account_action(id, "enable").await
+}
+
+pub async fn unlock_user(id: i32) -> Result<User, ApiError> {
+    account_action(id, "unlock").await
+}
+
+pub async fn revoke_user_sessions(id: i32) -> Result<RevokedSessions, ApiError> {
+    without_body(Method::DELETE, &format!("/users/{id}/sessions")).await
+}
+
+pub async fn list_audit(query: &AuditQuery) -> Result<AuditPage, ApiError> {
+    let pairs = [
+        ("page", &query.page),
+        ("per_page", &query.per_page),
+        ("actor", &query.actor),
+        ("target", &query.target),
+        ("action", &query.action),
+        ("from", &query.from),
+        ("to", &query.to),
+    ];
+    get(&format!("/audit{}", to_query(&pairs))).await
+}
+
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, ApiError> {
+    get("/auth/sessions").await
+}
+
+pub async fn revoke_session(id: &str) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/auth/sessions/{}", encode(id))).await
+}
+
+pub async fn revoke_other_sessions() -> Result<RevokedSessions, ApiError> {
+    without_body(Method::DELETE, "/auth/sessions/others").await
+}
+
 /// `?page=2&q=ada` from the set fields of `query` ("" when none are set).
 pub fn query_string(query: &ListUsersQuery) -> String {
-    let pairs: Vec<String> = [
+    to_query(&[
         ("page", &query.page),
         ("per_page", &query.per_page),
         ("q", &query.q),
         ("sort", &query.sort),
         ("role", &query.role),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| {
-        value
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("{key}={}", encode(v)))
-    })
-    .collect();
+    ])
+}
+
+/// `?a=1&b=2` from the pairs whose value is set ("" when none are).
+pub fn to_query(pairs: &[(&str, &Option<String>)]) -> String {
+    let pairs: Vec<String> = pairs
+        .iter()
+        .filter_map(|(key, value)| {
+            value
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{key}={}", encode(v)))
+        })
+        .collect();
     if pairs.is_empty() {
         String::new()
     } else {

@@ -8,10 +8,12 @@ use leptos_router::path;
 use crate::api;
 use crate::components::layout::Shell;
 use crate::components::toast::{ToastRegion, Toasts};
+use crate::pages::audit::AuditPage;
 use crate::pages::forgot::ForgotPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::profile::ProfilePage;
+use crate::pages::sessions::SessionsPage;
 use crate::pages::signup::SignupPage;
 use crate::pages::user_form::{EditUserPage, NewUserPage};
 use crate::pages::users::UsersPage;
@@ -67,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/new") view=NewUserPage/>
                     <Route path=path!("/users/:id/edit") view=EditUserPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
+                    <Route path=path!("/sessions") view=SessionsPage/>
+                    <Route path=path!("/audit") view=AuditPage/>
                 </ProtectedParentRoute>
             </Routes>
         </Router>

@@ -35,6 +35,10 @@ pub fn Shell() -> impl IntoView {
             <A href="/" attr:class="brand"><Icon name=IconName::Users/>" User Management"</A>
             <nav aria-label="Main">
                 <A href="/" attr:data-testid="nav-users">"Users"</A>
+                <Show when=move || session.is_admin()>
+                    <A href="/audit" attr:data-testid="nav-audit">"Audit"</A>
+                </Show>
+                <A href="/sessions" attr:data-testid="nav-sessions">"Sessions"</A>
                 <A href="/profile" attr:data-testid="nav-profile"><Icon name=IconName::User/>" "<span data-testid="current-user">{name}</span></A>
                 <button type="button" class="button ghost" data-testid="logout"
                     disabled=move || logout.pending().get()

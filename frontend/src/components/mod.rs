@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod audit;
 pub mod confirm;
 pub mod form;
 pub mod icons;

@@ -9,6 +9,8 @@ use shared::{CreateUserRequest, FieldErrors, Role, UpdateUserRequest, User};
 use crate::api;
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::toast::use_toasts;
+use crate::format;
+use crate::pages::audit::Timeline;
 use crate::pages::signup::{AccountFields, AccountForm, ProfileFields, ProfileForm};
 use crate::session::use_session;
 
@@ -86,6 +88,7 @@ pub fn NewUserPage() -> impl IntoView {
 
 #[component]
 pub fn EditUserPage() -> impl IntoView {
+    let session = use_session();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i32>().ok()));
     let user = LocalResource::new(move || {
@@ -102,7 +105,16 @@ pub fn EditUserPage() -> impl IntoView {
             <h1>"Edit user"</h1>
             <Transition fallback=|| view! { <p class="loading"><span class="spinner"></span>" Loading…"</p> }>
                 {move || user.get().map(|result| match result {
-                    Ok(Some(user)) => view! { <EditUserForm user=user/> }.into_any(),
+                    Ok(Some(user)) => {
+                        let id = user.id;
+                        let admin = session.is_admin();
+                        let other = session.user_id() != Some(id);
+                        view! {
+                            <EditUserForm user=user.clone()/>
+                            {(admin && other).then(|| view! { <AccountControls user=user/> })}
+                            {admin.then(|| view! { <Timeline user_id=id/> })}
+                        }.into_any()
+                    }
                     Ok(None) => view! { <p class="alert">"No such user."</p> }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{e.message()}</p> }.into_any(),
                 })}
@@ -175,5 +187,88 @@ fn EditUserForm(user: User) -> impl IntoView {
                 <SubmitButton label="Save" pending=save.pending().into() testid="save-user"/>
             </div>
         </form>
+    }
+}
+
+/// What an admin can do to an account besides editing it: disable or enable it,
+/// unlock it after failed logins, end its sessions.
+#[component]
+fn AccountControls(user: User) -> impl IntoView {
+    let toasts = use_toasts();
+    let current = RwSignal::new(user);
+    let act = Action::new_local(move |what: &Control| {
+        let what = *what;
+        let id = current.with_untracked(|u| u.id);
+        async move {
+            let result = match what {
+                Control::Disable => api::disable_user(id).await.map(Some),
+                Control::Enable => api::enable_user(id).await.map(Some),
+                Control::Unlock => api::unlock_user(id).await.map(Some),
+                Control::EndSessions => api::revoke_user_sessions(id).await.map(|done| {
+                    toasts.success(format!("Ended {} session(s).", done.revoked));
+                    None
+                }),
+            };
+            match result {
+                Ok(Some(user)) => {
+                    toasts.success(what.done(&user.username));
+                    current.set(user);
+                }
+                Ok(None) => {}
+                Err(e) => toasts.error(e.message()),
+            }
+        }
+    });
+    let status = move || {
+        current.with(|u| match (&u.disabled_at, &u.locked_until) {
+            (Some(at), _) => format!("Disabled since {}", format::time(*at)),
+            (None, Some(until)) => {
+                format!("Locked after failed logins until {}", format::time(*until))
+            }
+            (None, None) => "Active".to_owned(),
+        })
+    };
+    let disabled = move || current.with(|u| u.disabled_at.is_some());
+    let locked = move || current.with(|u| u.locked_until.is_some());
+    let busy = move || act.pending().get();
+    view! {
+        <section class="card controls" data-testid="account-controls">
+            <h2>"Account"</h2>
+            <p data-testid="account-status">{status}</p>
+            <div class="actions">
+                <Show when=locked>
+                    <button type="button" class="button" data-testid="unlock-user" disabled=busy
+                        on:click=move |_| { act.dispatch(Control::Unlock); }>"Unlock"</button>
+                </Show>
+                <Show when=disabled fallback=move || view! {
+                    <button type="button" class="button danger" data-testid="disable-user" disabled=busy
+                        on:click=move |_| { act.dispatch(Control::Disable); }>"Disable"</button>
+                }>
+                    <button type="button" class="button" data-testid="enable-user" disabled=busy
+                        on:click=move |_| { act.dispatch(Control::Enable); }>"Enable"</button>
+                </Show>
+                <button type="button" class="button" data-testid="end-sessions" disabled=busy
+                    on:click=move |_| { act.dispatch(Control::EndSessions); }>"End all sessions"</button>
+            </div>
+        </section>
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Control {
+    Disable,
+    Enable,
+    Unlock,
+    EndSessions,
+}
+
+impl Control {
+    fn done(self, username: &str) -> String {
+        match self {
+            Control::Disable => format!("Disabled {username}; their sessions ended."),
+            Control::Enable => format!("Enabled {username}."),
+            Control::Unlock => format!("Unlocked {username}."),
+            Control::EndSessions => format!("Ended the sessions of {username}."),
+        }
     }
 }

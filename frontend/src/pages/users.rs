@@ -10,45 +10,19 @@ use crate::api;
 use crate::components::confirm::ConfirmDialog;
 use crate::components::icons::{Icon, IconName};
 use crate::components::toast::use_toasts;
+use crate::format::{range_summary, time_or_never};
 use crate::session::use_session;
 
 const PAGE_SIZES: [u64; 4] = [10, 20, 50, 100];
 const SEARCH_DELAY_MS: u64 = 300;
 
-/// 1320 -> "1,320".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn summary(page: &UserPage) -> String {
-    if page.total == 0 {
-        return "No users".to_owned();
-    }
-    let first = (page.page - 1) * page.per_page + 1;
-    let last = (first + page.items.len() as u64).saturating_sub(1);
-    if page.items.is_empty() {
-        return format!("Nothing on this page ({} in all)", thousands(page.total));
-    }
-    format!(
-        "Showing {}–{} of {}",
-        thousands(first),
-        thousands(last),
-        thousands(page.total)
-    )
-}
-
-fn format_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map_or_else(
-        || "Never".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    range_summary(
+        page.page,
+        page.per_page,
+        page.items.len(),
+        page.total,
+        "users",
     )
 }
 
@@ -199,8 +173,12 @@ pub fn UsersPage() -> impl IntoView {
                         <td data-label="Name">{format!("{} {}", user.first_name, user.last_name)}</td>
                         <td data-label="Email">{user.email.clone()}</td>
                         <td data-label="Mobile">{user.mobile.clone()}</td>
-                        <td data-label="Role"><span class=role_class data-testid="role-badge">{user.role.as_str()}</span></td>
-                        <td data-label="Last login">{format_time(user.last_login_at)}</td>
+                        <td data-label="Role">
+                            <span class=role_class data-testid="role-badge">{user.role.as_str()}</span>
+                            {user.disabled_at.is_some().then(|| view! { <span class="badge badge-danger" data-testid="disabled-badge">"disabled"</span> })}
+                            {user.locked_until.is_some().then(|| view! { <span class="badge badge-warn" data-testid="locked-badge">"locked"</span> })}
+                        </td>
+                        <td data-label="Last login">{time_or_never(user.last_login_at)}</td>
                         <td class="row-actions">
                             {can_edit.then(|| view! {
                                 <A href=edit_href attr:class="button small" attr:data-testid="edit-user"
@@ -318,18 +296,5 @@ pub fn UsersPage() -> impl IntoView {
                 on_confirm=Callback::new(move |user: User| { delete.dispatch(user); })
             />
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1320), "1,320");
-        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

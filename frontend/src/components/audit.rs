@@ -1,0 +1,96 @@
+//! The audit events table, used by the audit page and a user's timeline.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use shared::AuditEvent;
+
+use crate::format;
+
+/// `{"fields": ["email"], "reason": "locked"}` -> "fields: email · reason: locked".
+pub fn describe(detail: &Value) -> String {
+    let Some(object) = detail.as_object() else {
+        return detail.to_string();
+    };
+    object
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            format!("{}: {value}", key.replace('_', " "))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn party(id: Option<i32>, name: &Option<String>) -> String {
+    match (name, id) {
+        (Some(name), _) => name.clone(),
+        (None, Some(id)) => format!("#{id}"),
+        (None, None) => "—".to_owned(),
+    }
+}
+
+#[component]
+pub fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
+    let rows = events
+        .into_iter()
+        .map(|event| {
+            let outcome_class = if event.outcome == "success" {
+                "badge badge-ok"
+            } else {
+                "badge badge-danger"
+            };
+            let detail = event.detail.as_ref().map(describe).unwrap_or_default();
+            view! {
+                <tr data-testid="audit-row" data-action=event.action.clone()>
+                    <td data-label="Time">{format::time(event.at)}</td>
+                    <td data-label="Action"><code>{event.action.replace('_', " ")}</code></td>
+                    <td data-label="Outcome"><span class=outcome_class>{event.outcome.clone()}</span></td>
+                    <td data-label="Actor">{party(event.actor_id, &event.actor)}</td>
+                    <td data-label="Target">{party(event.target_id, &event.target)}</td>
+                    <td data-label="From" title=event.user_agent.clone().unwrap_or_default()>
+                        {event.ip.clone().unwrap_or_else(|| "—".to_owned())}
+                    </td>
+                    <td data-label="Details" class="detail">{detail}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="users audit">
+            <thead>
+                <tr>
+                    <th scope="col">"Time"</th>
+                    <th scope="col">"Action"</th>
+                    <th scope="col">"Outcome"</th>
+                    <th scope="col">"Actor"</th>
+                    <th scope="col">"Target"</th>
+                    <th scope="col">"From"</th>
+                    <th scope="col">"Details"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_read_as_text() {
+        let detail = serde_json::json!({"fields": ["first_name", "email"], "was_locked": true});
+        assert_eq!(
+            describe(&detail),
+            "fields: first_name, email · was locked: true"
+        );
+    }
+}
