@@ -49,7 +49,7 @@ use crate::routes;
         routes::health::health,
         routes::health::ready,
     ),
-    components(schemas(shared::ErrorResponse)),
+    components(schemas(shared::ErrorResponse, shared::AuditAction)),
     tags(
         (name = "auth", description = "Signup, login, tokens and your own account"),
         (name = "password", description = "Password recovery: emailed code, security question, new password"),

@@ -143,16 +143,19 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-/// The newest events about one account, for its page.
+/// The newest events about one account, for its page; reloads when `changes` moves.
 #[component]
-pub fn Timeline(user_id: i32) -> impl IntoView {
-    let events = LocalResource::new(move || async move {
-        let query = AuditQuery {
-            target: Some(user_id.to_string()),
-            per_page: Some(TIMELINE_LENGTH.to_string()),
-            ..AuditQuery::default()
-        };
-        api::list_audit(&query).await
+pub fn Timeline(user_id: i32, changes: RwSignal<u32>) -> impl IntoView {
+    let events = LocalResource::new(move || {
+        changes.track();
+        async move {
+            let query = AuditQuery {
+                target: Some(user_id.to_string()),
+                per_page: Some(TIMELINE_LENGTH.to_string()),
+                ..AuditQuery::default()
+            };
+            api::list_audit(&query).await
+        }
     });
     view! {
         <section class="card timeline" data-testid="timeline">

@@ -109,10 +109,12 @@ pub fn EditUserPage() -> impl IntoView {
                         let id = user.id;
                         let admin = session.is_admin();
                         let other = session.user_id() != Some(id);
+                        // Bumped by each account action, so the timeline shows it.
+                        let changes = RwSignal::new(0u32);
                         view! {
                             <EditUserForm user=user.clone()/>
-                            {(admin && other).then(|| view! { <AccountControls user=user/> })}
-                            {admin.then(|| view! { <Timeline user_id=id/> })}
+                            {(admin && other).then(|| view! { <AccountControls user=user changes=changes/> })}
+                            {admin.then(|| view! { <Timeline user_id=id changes=changes/> })}
                         }.into_any()
                     }
                     Ok(None) => view! { <p class="alert">"No such user."</p> }.into_any(),
@@ -193,7 +195,7 @@ fn EditUserForm(user: User) -> impl IntoView {
 /// What an admin can do to an account besides editing it: disable or enable it,
 /// unlock it after failed logins, end its sessions.
 #[component]
-fn AccountControls(user: User) -> impl IntoView {
+fn AccountControls(user: User, changes: RwSignal<u32>) -> impl IntoView {
     let toasts = use_toasts();
     let current = RwSignal::new(user);
     let act = Action::new_local(move |what: &Control| {
@@ -215,8 +217,9 @@ fn AccountControls(user: User) -> impl IntoView {
                     current.set(user);
                 }
                 Ok(None) => {}
-                Err(e) => toasts.error(e.message()),
+                Err(e) => return toasts.error(e.message()),
             }
+            changes.update(|n| *n += 1);
         }
     });
     let status = move || {

@@ -458,3 +458,176 @@ async fn an_expired_session_returns_to_login_and_back() {
     log_in(&page, "admin", PASSWORD).await;
     wait_path(&page, "/profile").await;
 }
+
+/// Presses and releases `key` in the focused element, as a keyboard would.
+async fn press(page: &Page, key: &str, code: i64) {
+    use chromiumoxide::cdp::browser_protocol::input::{
+        DispatchKeyEventParams, DispatchKeyEventType,
+    };
+    for kind in [DispatchKeyEventType::KeyDown, DispatchKeyEventType::KeyUp] {
+        let mut event = DispatchKeyEventParams::builder()
+            .r#type(kind.clone())
+            .key(key)
+            .code(key)
+            .windows_virtual_key_code(code);
+        if kind == DispatchKeyEventType::KeyDown && key == "Enter" {
+            event = event.text("\r");
+        }
+        page.execute(event.build().unwrap()).await.unwrap();
+    }
+}
+
+/// Types `text` into the focused element.
+async fn type_text(page: &Page, text: &str) {
+    use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+    page.execute(InsertTextParams::new(text)).await.unwrap();
+}
+
+/// The `data-testid` of the focused element.
+async fn focused(page: &Page) -> String {
+    page.evaluate("document.activeElement?.dataset?.testid ?? document.activeElement?.tagName")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap_or_default()
+}
+
+/// Tabs forward until `id` has the focus; fails if it takes more than `max` presses.
+async fn tab_to(page: &Page, id: &str, max: usize) {
+    for _ in 0..max {
+        press(page, "Tab", 9).await;
+        if focused(page).await == id {
+            return;
+        }
+    }
+    panic!(
+        "{id} never got the focus by Tab (last: {})",
+        focused(page).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_360px_phone_with_only_a_keyboard() {
+    use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+
+    let app = spawn_app(|_| {}).await;
+    let (admin, _) = app.admin().await;
+    for name in ["bob", "carol"] {
+        app.member(&admin, name, "user").await;
+    }
+    let chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    page.execute(SetDeviceMetricsOverrideParams::new(360, 740, 2.0, true))
+        .await
+        .unwrap();
+    find(&page, &testid("input-username")).await;
+
+    // Tab order follows the form: username, password, then the button; Enter submits.
+    tab_to(&page, "input-username", 10).await;
+    type_text(&page, "admin").await;
+    press(&page, "Tab", 9).await;
+    assert_eq!(focused(&page).await, "input-password");
+    type_text(&page, PASSWORD).await;
+    tab_to(&page, "login-submit", 3).await;
+    press(&page, "Enter", 13).await;
+    wait_path(&page, "/").await;
+    wait_text(&page, &testid("summary"), "of 3").await;
+
+    // Nothing is wider than the phone: no sideways scrolling.
+    let overflow: i64 = page
+        .evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        overflow <= 0,
+        "the dashboard is {overflow}px too wide at 360px"
+    );
+    screenshot(&page, "dashboard-phone").await;
+
+    // The search box and the row actions are reachable by keyboard.
+    tab_to(&page, "search", 15).await;
+    type_text(&page, "bob").await;
+    wait_text(&page, &testid("summary"), "of 1").await;
+    tab_to(&page, "edit-user", 15).await;
+    press(&page, "Enter", 13).await;
+    wait_path(&page, "/users/").await;
+    find(&page, &testid("account-controls")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_control_accounts_and_read_the_audit_trail() {
+    let app = spawn_app(|s| s.lockout.threshold = 2).await;
+    let (admin, _) = app.admin().await;
+    let (_, bob): (_, User) = app.member(&admin, "bob", "user").await;
+    for _ in 0..2 {
+        app.client().login("bob", "not the password at all").await;
+    }
+    let chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_path(&page, "/").await;
+    find(
+        &page,
+        &format!("{} {}", testid("user-row-bob"), testid("locked-badge")),
+    )
+    .await;
+
+    // Unlock, disable and enable from the user's page.
+    go_to(&page, &format!("{}/users/{}/edit", app.address, bob.id)).await;
+    wait_text(&page, &testid("account-status"), "Locked").await;
+    click(&page, "unlock-user").await;
+    wait_text(&page, &testid("account-status"), "Active").await;
+    click(&page, "disable-user").await;
+    wait_text(&page, &testid("account-status"), "Disabled since").await;
+    assert_eq!(
+        app.client().login("bob", PASSWORD).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    find(
+        &page,
+        "[data-testid=\"timeline\"] [data-action=\"user_disabled\"]",
+    )
+    .await;
+    screenshot(&page, "user-controls").await;
+    click(&page, "enable-user").await;
+    wait_text(&page, &testid("account-status"), "Active").await;
+    app.client().login_ok("bob", PASSWORD).await;
+
+    // The audit page filters by action; the URL keeps the filter.
+    click(&page, "nav-audit").await;
+    wait_path(&page, "/audit").await;
+    find(&page, &testid("audit-row")).await;
+    let select = find(&page, &testid("filter-action")).await;
+    select
+        .call_js_fn(
+            "function() { this.value = 'lockout'; this.dispatchEvent(new Event('change', {bubbles: true})); }",
+            false,
+        )
+        .await
+        .unwrap();
+    click(&page, "apply-filters").await;
+    wait_path(&page, "/audit?action=lockout").await;
+    wait_text(&page, &testid("audit-summary"), "of 1").await;
+    find(
+        &page,
+        "[data-testid=\"audit-row\"][data-action=\"lockout\"]",
+    )
+    .await;
+    screenshot(&page, "audit").await;
+
+    // Sessions: the admin is also logged in from the API client; end that one.
+    click(&page, "nav-sessions").await;
+    wait_path(&page, "/sessions").await;
+    find(&page, "[data-testid=\"session\"][data-current=\"false\"]").await;
+    find(&page, "[data-testid=\"session\"][data-current=\"true\"]").await;
+    screenshot(&page, "sessions").await;
+    click(&page, "revoke-others").await;
+    wait_gone(&page, "[data-testid=\"session\"][data-current=\"false\"]").await;
+    assert_eq!(
+        admin.me().await.status(),
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the other session ended"
+    );
+}
