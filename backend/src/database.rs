@@ -4,7 +4,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Settings;
 
@@ -50,4 +53,16 @@ fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so it waits its turn under the busy timeout; a deferred
+/// transaction that reads first would instead fail at once when another connection
+/// wrote meanwhile. MySQL ignores the option (its row locks do this job).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

@@ -24,13 +24,14 @@ use std::time::Duration;
 use anyhow::Context;
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Set, Statement,
 };
 use secrecy::SecretString;
 use shared::Role;
 use shared::validate::{Email, Mobile, PersonName, SecurityAnswer, Username};
 
 use crate::auth::password::Passwords;
+use crate::database;
 use crate::entity::user::{self, Column, Entity as Users};
 use crate::users::{self as accounts, now};
 
@@ -479,7 +480,7 @@ async fn insert(
             legacy_id: Set(Some(c.legacy_id)),
             ..Default::default()
         });
-    let txn = db.begin().await?;
+    let txn = database::begin_write(db).await?;
     Users::insert_many(models)
         .exec_without_returning(&txn)
         .await

@@ -19,7 +19,7 @@ impl SecurityHeaders {
     /// `hsts`: the site is served over HTTPS (`COOKIE_SECURE`).
     pub fn new(static_dir: &Path, hsts: bool) -> Self {
         Self {
-            csp: content_security_policy(static_dir),
+            csp: content_security_policy(static_dir, "style-src 'self'"),
             hsts,
         }
     }
@@ -46,11 +46,17 @@ impl SecurityHeaders {
     }
 }
 
+/// Swagger UI (`/docs`) adds `<style>` elements at run time, so its pages allow
+/// inline styles; scripts stay as strict as everywhere else.
+pub fn docs_policy() -> String {
+    content_security_policy(Path::new(""), "style-src 'self' 'unsafe-inline'")
+}
+
 /// Only this origin's files run; the one inline script Trunk writes into
 /// `index.html` (the loader that starts the WASM) is allowed by its hash, so a
 /// rebuilt app needs a restart. `wasm-unsafe-eval` lets WebAssembly compile without
 /// allowing JavaScript `eval`. Swagger UI's icons are `data:` images.
-fn content_security_policy(static_dir: &Path) -> String {
+fn content_security_policy(static_dir: &Path, style_src: &str) -> String {
     let mut script_src = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
     if let Ok(index) = std::fs::read_to_string(static_dir.join("index.html")) {
         script_src.extend(
@@ -60,7 +66,7 @@ fn content_security_policy(static_dir: &Path) -> String {
     [
         "default-src 'self'".to_owned(),
         format!("script-src {}", script_src.join(" ")),
-        "style-src 'self'".to_owned(),
+        style_src.to_owned(),
         "img-src 'self' data:".to_owned(),
         "connect-src 'self'".to_owned(),
         "object-src 'none'".to_owned(),

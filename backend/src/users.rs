@@ -7,13 +7,14 @@ use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    SqlErr, TransactionTrait,
+    SqlErr,
 };
 use secrecy::SecretString;
 use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
 
 use crate::auth::password::Passwords;
 use crate::auth::session;
+use crate::database;
 use crate::entity::first_admin;
 use crate::entity::user::{self, Column, Entity as Users};
 use crate::error::{ApiError, duplicate_field};
@@ -102,7 +103,7 @@ pub async fn create(
         last_login_at: Set(None),
         ..Default::default()
     };
-    let txn = db.begin().await?;
+    let txn = database::begin_write(db).await?;
     let model = match model.insert(&txn).await {
         Ok(model) => model,
         Err(err) => {
@@ -340,7 +341,7 @@ impl Updated {
 /// Applies `update` to account `id` in one transaction. Demoting the last admin is
 /// refused; a role or password change ends every session of the account.
 pub async fn update(db: &DatabaseConnection, id: i32, update: Update) -> Result<Updated, ApiError> {
-    let txn = db.begin().await?;
+    let txn = database::begin_write(db).await?;
     // Admin rows are locked before the target row, in every transaction that may
     // remove an admin, so two of them queue instead of deadlocking.
     let admins = match update.role {
@@ -444,7 +445,7 @@ pub async fn update(db: &DatabaseConnection, id: i32, update: Update) -> Result<
 /// Deletes account `id` (its sessions go with it), unless it is the last admin.
 /// Returns the account as it was.
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<user::Model, ApiError> {
-    let txn = db.begin().await?;
+    let txn = database::begin_write(db).await?;
     let admins = lock_admins(&txn).await?;
     let current = Users::find_by_id(id)
         .lock_exclusive()
@@ -467,7 +468,7 @@ pub async fn set_disabled(
     id: i32,
     disabled: bool,
 ) -> Result<(user::Model, bool), ApiError> {
-    let txn = db.begin().await?;
+    let txn = database::begin_write(db).await?;
     let admins = lock_admins(&txn).await?;
     let current = Users::find_by_id(id)
         .lock_exclusive()

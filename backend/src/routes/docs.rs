@@ -2,10 +2,13 @@
 
 use std::sync::OnceLock;
 
+use actix_web::http::header::CONTENT_SECURITY_POLICY;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::openapi;
+use crate::security_headers::docs_policy;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -16,7 +19,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .finish()
         }),
     )
-    .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/api/v1/openapi.json")));
+    .service(
+        // The one place that needs inline styles (see `security_headers::docs_policy`);
+        // the app-wide middleware keeps a CSP that is already set.
+        web::scope("/docs")
+            .wrap(DefaultHeaders::new().add((CONTENT_SECURITY_POLICY, docs_policy())))
+            .service(SwaggerUi::new("/{_:.*}").config(Config::from("/api/v1/openapi.json"))),
+    );
 }
 
 pub async fn openapi_json() -> HttpResponse {

@@ -99,6 +99,13 @@ impl Chromium {
             .await
             .expect("a new tab within the time limit")
             .expect("a new tab");
+        // Every page of this tab records what the Content-Security-Policy blocks.
+        page.evaluate_on_new_document(
+            "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', \
+             e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));",
+        )
+        .await
+        .expect("the CSP recorder is installed");
         go_to(&page, url).await;
         page
     }
@@ -630,4 +637,34 @@ async fn admins_control_accounts_and_read_the_audit_trail() {
         reqwest::StatusCode::UNAUTHORIZED,
         "the other session ended"
     );
+}
+
+/// What the Content-Security-Policy blocked on the current page.
+async fn csp_violations(page: &Page) -> Vec<String> {
+    page.evaluate("window.__cspViolations ?? []")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_and_swagger_ui_run_under_the_content_security_policy() {
+    let app = spawn_app(|_| {}).await;
+    app.admin().await;
+    let chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_text(&page, &testid("summary"), "of 1").await;
+    assert_eq!(csp_violations(&page).await, Vec::<String>::new(), "the app");
+
+    go_to(&page, &format!("{}/docs/", app.address)).await;
+    wait_text(&page, ".swagger-ui .info .title", "User Management API").await;
+    find(&page, ".swagger-ui .opblock").await;
+    assert_eq!(
+        csp_violations(&page).await,
+        Vec::<String>::new(),
+        "Swagger UI"
+    );
+    screenshot(&page, "swagger-ui").await;
 }
