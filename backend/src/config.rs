@@ -45,7 +45,7 @@ pub struct Settings {
     pub static_dir: PathBuf,
     /// Failed logins before an account locks, and how long it stays locked.
     pub lockout: LockoutPolicy,
-    /// Requests per client IP on the login, token, signup and recovery endpoints.
+    /// Per client IP: failed logins, tokens and signups; recovery requests.
     pub rate_limit: RateLimit,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
@@ -246,8 +246,8 @@ impl Settings {
             ));
         }
         let rate_limit = RateLimit {
-            per_minute: count("RATE_LIMIT_PER_MINUTE", 30, 1_000_000)?,
-            burst: count("RATE_LIMIT_BURST", 10, 1_000_000)?,
+            per_minute: count("RATE_LIMIT_PER_MINUTE", 60, 1_000_000)?,
+            burst: count("RATE_LIMIT_BURST", 30, 1_000_000)?,
         };
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(|bad| {

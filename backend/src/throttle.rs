@@ -1,13 +1,22 @@
-//! Per-client-IP throttling of the endpoints that guess secrets or send mail (login,
-//! token, signup, password recovery, the strength meter): a token bucket per address,
-//! in memory. Over the limit, the answer is 429 with `Retry-After`.
+//! Per-client-IP throttling of the endpoints that guess secrets or send mail: a token
+//! bucket per address, in memory. Over the limit, the answer is 429 with
+//! `Retry-After`.
+//!
+//! - Login, token and signup spend a token per *failed* request (any 4xx): guessing
+//!   passwords or probing for taken names is what the limit is for, while an office
+//!   behind one address logging in successfully is never slowed down. Once the bucket
+//!   is empty, every request from that address waits for it to refill.
+//! - The recovery steps spend a token per request (each may send mail or test a code).
+//! - The strength meter, asked while typing, has a bucket four times larger.
 //!
 //! Buckets are per instance; the per-account lockout, which must hold across
 //! instances, lives in the database (`auth::lockout`).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,6 +32,8 @@ use crate::state::AppState;
 #[derive(Clone)]
 pub struct Throttle {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Addresses whose bucket ran dry on a failure, and until when.
+    blocked: Arc<Mutex<HashMap<IpAddr, Instant>>>,
 }
 
 impl Throttle {
@@ -33,30 +44,62 @@ impl Throttle {
             limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_minute(per_minute).allow_burst(burst),
             )),
+            blocked: Arc::default(),
         }
     }
 
-    /// Takes one request from `ip`'s bucket, or says how many seconds until it may.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+    /// Takes one token from `ip`'s bucket, or says how long until there is one.
+    fn take(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
-    /// Drops buckets that are full again, so memory follows the active clients.
+    /// For buckets that count every request: takes a token or refuses.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        self.take(ip).map_err(whole_seconds)
+    }
+
+    /// For buckets that count failures: refuses while `ip` is blocked.
+    pub fn admit(&self, ip: IpAddr) -> Result<(), u64> {
+        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        match blocked.get(&ip) {
+            Some(until) if *until > Instant::now() => Err(whole_seconds(*until - Instant::now())),
+            _ => Ok(()),
+        }
+    }
+
+    /// A failed request from `ip`: spends a token, and blocks `ip` once there is none.
+    pub fn failed(&self, ip: IpAddr) {
+        if let Err(wait) = self.take(ip) {
+            let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+            blocked.insert(ip, Instant::now() + wait);
+        }
+    }
+
+    /// Drops buckets that are full again and lapsed blocks, so memory follows the
+    /// active clients.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+        let now = Instant::now();
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        blocked.retain(|_, until| *until > now);
     }
+}
+
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Which bucket a route draws from.
 #[derive(Debug, Clone, Copy)]
 pub enum Bucket {
-    /// Login, token, signup and recovery.
+    /// Login, token and signup: failed requests count.
     Credentials,
-    /// The password-strength meter, asked while typing: a roomier bucket.
+    /// The recovery steps: every request counts.
+    Recovery,
+    /// The password-strength meter: every request counts, in a roomier bucket.
     Strength,
 }
 
@@ -77,34 +120,43 @@ async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        let peer = req.peer_addr().map(|a| a.ip());
-        let throttle = match bucket {
-            Bucket::Credentials => &state.throttles.credentials,
-            Bucket::Strength => &state.throttles.strength,
-        };
-        if let Some(ip) = state.proxies.client_ip(peer, req.headers())
-            && let Err(seconds) = throttle.check(ip)
-        {
-            tracing::warn!(%ip, ?bucket, "rate limited");
-            return Err(ApiError::TooManyRequests(seconds).into());
-        }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    let peer = req.peer_addr().map(|a| a.ip());
+    let Some(ip) = state.proxies.client_ip(peer, req.headers()) else {
+        return next.call(req).await;
+    };
+    let throttles = &state.throttles;
+    let admitted = match bucket {
+        Bucket::Credentials => throttles.credentials.admit(ip),
+        Bucket::Recovery => throttles.recovery.check(ip),
+        Bucket::Strength => throttles.strength.check(ip),
+    };
+    if let Err(seconds) = admitted {
+        tracing::warn!(%ip, ?bucket, "rate limited");
+        return Err(ApiError::TooManyRequests(seconds).into());
     }
-    next.call(req).await
+    let res = next.call(req).await?;
+    if matches!(bucket, Bucket::Credentials) && res.status().is_client_error() {
+        throttles.credentials.failed(ip);
+    }
+    Ok(res)
 }
 
 /// The buckets of one application.
 #[derive(Clone)]
 pub struct Throttles {
     pub credentials: Throttle,
+    pub recovery: Throttle,
     pub strength: Throttle,
 }
 
 impl Throttles {
-    /// The strength meter gets four times the credentials' allowance.
     pub fn new(limit: RateLimit) -> Self {
         Self {
             credentials: Throttle::new(limit),
+            recovery: Throttle::new(limit),
             strength: Throttle::new(RateLimit {
                 per_minute: limit.per_minute.saturating_mul(4),
                 burst: limit.burst.saturating_mul(4),
@@ -114,6 +166,7 @@ impl Throttles {
 
     pub fn forget_idle(&self) {
         self.credentials.forget_idle();
+        self.recovery.forget_idle();
         self.strength.forget_idle();
     }
 }
@@ -138,5 +191,22 @@ mod tests {
             throttle.check(b).is_ok(),
             "addresses have their own buckets"
         );
+    }
+
+    #[test]
+    fn failures_block_once_the_bucket_is_empty() {
+        let throttle = Throttle::new(RateLimit {
+            per_minute: 6,
+            burst: 2,
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..2 {
+            assert!(throttle.admit(a).is_ok());
+            throttle.failed(a);
+        }
+        assert!(throttle.admit(a).is_ok(), "two failures spent the burst");
+        throttle.failed(a);
+        let wait = throttle.admit(a).unwrap_err();
+        assert!((1..=10).contains(&wait), "{wait}");
     }
 }

@@ -66,11 +66,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The list is newest first, filtered by any of actor, target or action.
+        // The list is newest first, filtered by any of actor or target (by id or by
+        // name) or action.
         for (name, column) in [
             ("audit_events_at_idx", None),
             ("audit_events_actor_idx", Some(AuditEvents::ActorId)),
+            ("audit_events_actor_name_idx", Some(AuditEvents::ActorName)),
             ("audit_events_target_idx", Some(AuditEvents::TargetId)),
+            (
+                "audit_events_target_name_idx",
+                Some(AuditEvents::TargetName),
+            ),
             ("audit_events_action_idx", Some(AuditEvents::Action)),
         ] {
             let mut index = Index::create();

@@ -17,13 +17,10 @@ use crate::validation::off_thread;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/password")
-            .route("/forgot", throttle::post(Bucket::Credentials, forgot))
-            .route(
-                "/verify-otp",
-                throttle::post(Bucket::Credentials, verify_otp),
-            )
-            .route("/answer", throttle::post(Bucket::Credentials, answer))
-            .route("/reset", throttle::post(Bucket::Credentials, reset)),
+            .route("/forgot", throttle::post(Bucket::Recovery, forgot))
+            .route("/verify-otp", throttle::post(Bucket::Recovery, verify_otp))
+            .route("/answer", throttle::post(Bucket::Recovery, answer))
+            .route("/reset", throttle::post(Bucket::Recovery, reset)),
     );
 }
 

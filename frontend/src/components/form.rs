@@ -134,8 +134,8 @@ pub fn StrengthMeter(
             data-score=move || strength.with(|s| s.as_ref().map(|s| s.score.to_string()))>
             <div class="strength-bar">
                 <div class=move || {
-                    let state = if strength.with(Option::is_some) { "shown" } else { "empty" };
-                    format!("strength-fill {state} score-{}", score())
+                    let shown = if strength.with(Option::is_some) { " shown" } else { "" };
+                    format!("strength-fill{shown} score-{}", score())
                 }></div>
             </div>
             <small aria-live="polite">{label}</small>

@@ -166,7 +166,7 @@ db_test!(
 
 /// Throttling is in memory, per instance: one database backend is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
+async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
         s.rate_limit = RateLimit {
             per_minute: 6,
@@ -175,18 +175,24 @@ async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
     })
     .await;
     let client = app.client();
-    for _ in 0..3 {
+    client.signup_ok(&account("ada")).await;
+    // Successful logins never spend the allowance.
+    for _ in 0..6 {
+        client.login_ok("ada", PASSWORD).await;
+    }
+    // Failures do: three fit the burst, the fourth finds the bucket empty.
+    for _ in 0..4 {
         assert_eq!(
-            client.login("nobody", WRONG).await.status(),
+            client.login("ada", WRONG).await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    // The bucket is per IP and shared by the credential endpoints, whatever the
-    // client claims in X-Forwarded-For (no proxy is trusted here).
+    // Now everything from this address waits, the right password too, whatever
+    // the client claims in X-Forwarded-For (no proxy is trusted here).
     let res = client
-        .request(reqwest::Method::POST, "/api/v1/password/forgot")
+        .request(reqwest::Method::POST, "/api/v1/auth/token")
         .header("X-Forwarded-For", "198.51.100.7")
-        .json(&json!({"method": "email", "identifier": "a@example.com"}))
+        .json(&json!({"username": "ada", "password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -199,9 +205,37 @@ async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
     let (status, error) = error_of(res).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error["code"], "too_many_requests");
-
+    assert_eq!(
+        client.login("ada", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // Other endpoints are not throttled.
     assert_eq!(client.get("/health").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_recovery_request_counts() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.rate_limit = RateLimit {
+            per_minute: 6,
+            burst: 3,
+        };
+    })
+    .await;
+    let client = app.client();
+    let forgot = json!({"method": "email", "identifier": "ada@example.com"});
+    for _ in 0..3 {
+        let res = client.post("/api/v1/password/forgot", &forgot).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+    }
+    let res = client
+        .post(
+            "/api/v1/password/verify-otp",
+            &json!({"method": "email", "identifier": "ada@example.com", "otp": "123456"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,13 +256,16 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
             .json(&json!({"username": "nobody", "password": WRONG}))
             .send()
     };
-    assert_eq!(
-        login_from("198.51.100.1").await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    for _ in 0..2 {
+        assert_eq!(
+            login_from("198.51.100.1").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
     assert_eq!(
         login_from("198.51.100.2").await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
+        StatusCode::UNAUTHORIZED,
+        "another client behind the same proxy"
     );
     assert_eq!(
         login_from("198.51.100.1").await.unwrap().status(),
