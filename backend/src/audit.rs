@@ -10,6 +10,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
+use shared::validate::{Email, Username};
 use shared::{AuditAction, AuditFilter, Outcome, Party};
 
 use crate::client::ClientInfo;
@@ -19,6 +20,9 @@ use crate::users::now;
 
 /// Longest name copied into an event (the column's size).
 const MAX_NAME: usize = 64;
+
+/// Stands for a login name that was neither a username nor an email.
+const UNREADABLE_NAME: &str = "(not a username or email)";
 
 /// An event being recorded: `Event::new(action, outcome).actor(..).target(..)`.
 #[derive(Debug, Clone)]
@@ -55,9 +59,17 @@ impl Event {
     }
 
     /// An actor known only by the name it gave (a failed login of an unknown user).
+    /// Only a name shaped like a username or an email is kept: people sometimes type
+    /// their password into the name field, and the trail must not show it.
     pub fn claimed_actor(mut self, name: &str) -> Self {
-        let name = name.trim().to_lowercase();
-        self.actor = Some((None, name.chars().take(MAX_NAME).collect()));
+        let name = name.trim();
+        let plausible = Username::parse(name).is_ok() || Email::parse(name).is_ok();
+        let shown = if plausible {
+            name.to_lowercase().chars().take(MAX_NAME).collect()
+        } else {
+            UNREADABLE_NAME.to_owned()
+        };
+        self.actor = Some((None, shown));
         self
     }
 
@@ -113,8 +125,11 @@ pub async fn list(
     db: &impl ConnectionTrait,
     filter: &AuditFilter,
 ) -> Result<(Vec<audit_event::Model>, u64), DbErr> {
+    // Digits name an account id or a (numeric) username alike.
     let party = |id_column: Column, name_column: Column, party: &Party| match party {
-        Party::Id(id) => Condition::all().add(id_column.eq(*id)),
+        Party::Id(id) => Condition::any()
+            .add(id_column.eq(*id))
+            .add(name_column.eq(id.to_string())),
         Party::Name(name) => Condition::all().add(name_column.eq(name.as_str())),
     };
     let mut condition = Condition::all();

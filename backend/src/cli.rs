@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
 use secrecy::{ExposeSecret, SecretString};
 use shared::{Role, SignupRequest};
 
@@ -34,8 +35,14 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ImportLegacy {
-    /// The old database, e.g. mysql://user:pass@host/fastapi_users
-    #[arg(long, value_name = "URL")]
+    /// The old database, e.g. mysql://user:pass@host/fastapi_users. Or set
+    /// LEGACY_DATABASE_URL, which keeps the password out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LEGACY_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub from: String,
     /// Read and check everything, print the report, write nothing.
     #[arg(long)]
@@ -109,7 +116,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn import_legacy(settings: &Settings, args: ImportLegacy) -> anyhow::Result<()> {
     let db = database::connect(settings).await?;
-    database::migrate(&db).await?;
+    if args.dry_run {
+        // A dry run writes nothing, migrations included.
+        let pending = Migrator::get_pending_migrations(&db).await?;
+        anyhow::ensure!(
+            pending.is_empty(),
+            "the database needs {} migration(s) first: run `backend migrate` (a dry run writes nothing)",
+            pending.len()
+        );
+    } else {
+        database::migrate(&db).await?;
+    }
     let report = legacy::import(
         &db,
         &Passwords::for_this_machine(),

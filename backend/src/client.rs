@@ -40,34 +40,41 @@ impl TrustedProxies {
     }
 
     /// The client behind `peer`: the peer itself, or, when the peer is a trusted
-    /// proxy, the nearest untrusted hop of `X-Forwarded-For` (read right to left, so
-    /// addresses a client prepended itself are skipped).
+    /// proxy, the nearest untrusted hop of `X-Forwarded-For`. Hops are read right to
+    /// left (each proxy appends what it saw), so whatever a client wrote itself, to
+    /// the left of its real address, is never reached. A hop that is not an address
+    /// (`unknown`, garbage) ends the walk at the last trusted proxy.
     pub fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         let peer = canonical(peer?);
         if !self.trusts(peer) {
             return Some(peer);
         }
-        let mut hops = Vec::new();
-        for value in headers.get_all("x-forwarded-for") {
-            let Ok(value) = value.to_str() else {
-                return Some(peer);
+        let values: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let hops = values.iter().flat_map(|v| v.split(',')).rev();
+        let mut nearest = peer;
+        for hop in hops {
+            let Some(ip) = parse_hop(hop) else {
+                return Some(nearest);
             };
-            for hop in value.split(',') {
-                match hop.trim().parse::<IpAddr>() {
-                    Ok(ip) => hops.push(canonical(ip)),
-                    // A garbled header proves nothing: fall back to the proxy.
-                    Err(_) => return Some(peer),
-                }
+            if !self.trusts(ip) {
+                return Some(ip);
             }
+            nearest = ip;
         }
-        let client = hops
-            .iter()
-            .rev()
-            .find(|ip| !self.trusts(**ip))
-            .or(hops.first())
-            .copied();
-        Some(client.unwrap_or(peer))
+        Some(nearest)
     }
+}
+
+/// `203.0.113.9`, `203.0.113.9:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|a| a.ip()))
+        .ok()
+        .map(canonical)
 }
 
 /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) compare as IPv4.
@@ -152,6 +159,19 @@ mod tests {
         assert_eq!(
             proxies.client_ip(ip("10.0.0.1"), &headers(&["not-an-ip"])),
             ip("10.0.0.1")
+        );
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.1"), &headers(&["garbage, 198.51.100.7:4711"])),
+            ip("198.51.100.7"),
+            "what a client prepends cannot hide its address; ports are dropped"
+        );
+        assert_eq!(
+            proxies.client_ip(
+                ip("10.0.0.1"),
+                &headers(&["198.51.100.7, unknown, 192.168.1.1"])
+            ),
+            ip("192.168.1.1"),
+            "an unreadable hop stops the walk at the last trusted proxy"
         );
         assert_eq!(
             proxies.client_ip(ip("10.0.0.1"), &HeaderMap::new()),

@@ -2,8 +2,8 @@
 //! `{"error":{"code":"...","message":"...","fields":{...}}}`. A 500 body says nothing
 //! about its cause; the log holds the cause chain.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::ServiceResponse;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
@@ -49,6 +49,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Answers `req` with this error from a middleware, as a normal response: one
+    /// returned as `Err` would skip the outer middleware (security headers, CORS).
+    pub fn respond<B>(self, req: ServiceRequest) -> ServiceResponse<EitherBody<B>> {
+        req.into_response(self.error_response())
+            .map_into_right_body()
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(FieldErrors::from([(field.to_owned(), message.into())]))
     }

@@ -13,8 +13,9 @@
 //!   username, email, mobile or password, or a username, email or mobile that another
 //!   row or an existing account already has once case and formatting are ignored.
 //!
-//! Imported accounts remember their old id, so a re-run skips them: the import is
-//! idempotent. A dry run reads everything, writes nothing and prints the report.
+//! Each imported row's old id is recorded (`legacy_imports`), so a re-run skips it,
+//! even after the account was deleted: the import is idempotent. A dry run reads
+//! everything, writes nothing and prints the report.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -32,6 +33,7 @@ use shared::validate::{Email, Mobile, PersonName, SecurityAnswer, Username};
 
 use crate::auth::password::Passwords;
 use crate::database;
+use crate::entity::legacy_import::{self, Entity as LegacyImports};
 use crate::entity::user::{self, Column, Entity as Users};
 use crate::users::{self as accounts, now};
 
@@ -338,15 +340,14 @@ async fn import_batch(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let imported: HashSet<i32> = Users::find()
+    let imported: HashSet<i32> = LegacyImports::find()
         .select_only()
-        .column(Column::LegacyId)
-        .filter(Column::LegacyId.is_in(ids))
-        .into_tuple::<Option<i32>>()
+        .column(legacy_import::Column::LegacyId)
+        .filter(legacy_import::Column::LegacyId.is_in(ids))
+        .into_tuple::<i32>()
         .all(db)
         .await?
         .into_iter()
-        .flatten()
         .collect();
 
     let mut candidates = Vec::new();
@@ -477,9 +478,13 @@ async fn insert(
             role: Set(Role::User.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
-            legacy_id: Set(Some(c.legacy_id)),
             ..Default::default()
         });
+    let records = accepted.iter().map(|c| legacy_import::ActiveModel {
+        legacy_id: Set(c.legacy_id),
+        username: Set(c.username.clone()),
+        imported_at: Set(now),
+    });
     let txn = database::begin_write(db).await?;
     Users::insert_many(models)
         .exec_without_returning(&txn)
@@ -487,6 +492,9 @@ async fn insert(
         .context(
             "could not insert the imported accounts (did someone sign up meanwhile? run again)",
         )?;
+    LegacyImports::insert_many(records)
+        .exec_without_returning(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

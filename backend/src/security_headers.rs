@@ -37,10 +37,7 @@ impl SecurityHeaders {
                 "camera=(), microphone=(), geolocation=(), payment=()",
             ));
         if self.hsts {
-            headers = headers.add((
-                "Strict-Transport-Security",
-                "max-age=31536000; includeSubDomains",
-            ));
+            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
         }
         headers
     }

@@ -8,6 +8,8 @@
 //!   is empty, every request from that address waits for it to refill.
 //! - The recovery steps spend a token per request (each may send mail or test a code).
 //! - The strength meter, asked while typing, has a bucket four times larger.
+//! - Every login, token and signup request also draws from a bucket ten times larger,
+//!   which caps floods of parallel requests (admitted before any has failed).
 //!
 //! Buckets are per instance; the per-account lockout, which must hold across
 //! instances, lives in the database (`auth::lockout`).
@@ -18,7 +20,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, Responder, Route, web};
@@ -115,59 +117,74 @@ where
         .wrap(from_fn(move |req, next| limit(bucket, req, next)))
 }
 
-async fn limit(
+async fn limit<B: MessageBody + 'static>(
     bucket: Bucket,
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     };
     let peer = req.peer_addr().map(|a| a.ip());
     let Some(ip) = state.proxies.client_ip(peer, req.headers()) else {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     };
     let throttles = &state.throttles;
     let admitted = match bucket {
-        Bucket::Credentials => throttles.credentials.admit(ip),
+        // A flood of requests in parallel is admitted before any of them has
+        // failed: the roomy bucket caps it.
+        Bucket::Credentials => throttles
+            .credentials_flood
+            .check(ip)
+            .and_then(|()| throttles.credentials.admit(ip)),
         Bucket::Recovery => throttles.recovery.check(ip),
         Bucket::Strength => throttles.strength.check(ip),
     };
     if let Err(seconds) = admitted {
         tracing::warn!(%ip, ?bucket, "rate limited");
-        return Err(ApiError::TooManyRequests(seconds).into());
+        return Ok(ApiError::TooManyRequests(seconds).respond(req));
     }
     let res = next.call(req).await?;
     if matches!(bucket, Bucket::Credentials) && res.status().is_client_error() {
         throttles.credentials.failed(ip);
     }
-    Ok(res)
+    Ok(res.map_into_left_body())
 }
 
 /// The buckets of one application.
 #[derive(Clone)]
 pub struct Throttles {
+    /// Failed logins, tokens and signups.
     pub credentials: Throttle,
+    /// Every login, token and signup request, with ten times the allowance.
+    pub credentials_flood: Throttle,
     pub recovery: Throttle,
     pub strength: Throttle,
 }
 
 impl Throttles {
     pub fn new(limit: RateLimit) -> Self {
+        let times = |factor: u32| RateLimit {
+            per_minute: limit.per_minute.saturating_mul(factor),
+            burst: limit.burst.saturating_mul(factor),
+        };
         Self {
             credentials: Throttle::new(limit),
+            credentials_flood: Throttle::new(times(10)),
             recovery: Throttle::new(limit),
-            strength: Throttle::new(RateLimit {
-                per_minute: limit.per_minute.saturating_mul(4),
-                burst: limit.burst.saturating_mul(4),
-            }),
+            strength: Throttle::new(times(4)),
         }
     }
 
     pub fn forget_idle(&self) {
-        self.credentials.forget_idle();
-        self.recovery.forget_idle();
-        self.strength.forget_idle();
+        for throttle in [
+            &self.credentials,
+            &self.credentials_flood,
+            &self.recovery,
+            &self.strength,
+        ] {
+            throttle.forget_idle();
+        }
     }
 }
 

@@ -402,6 +402,9 @@ pub async fn update(db: &DatabaseConnection, id: i32, update: Update) -> Result<
     }
     if let Some(hash) = update.password_hash {
         model.password_hash = Set(hash);
+        // A new password (reset, admin, change) starts with a clean slate.
+        model.failed_logins = Set(0);
+        model.locked_until = Set(None);
     }
     model.updated_at = Set(now());
     let updated = match model.update(&txn).await {

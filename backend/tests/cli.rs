@@ -201,6 +201,17 @@ fn import_legacy_reports_writes_once_and_dry_runs_write_nothing() {
         stdout
     };
 
+    // A dry run on a database that is not migrated yet writes nothing, not even that.
+    let out = backend(
+        &dir,
+        &envs,
+        &["import-legacy", "--from", &from, "--dry-run"],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("backend migrate"), "{stderr}");
+    assert!(backend(&dir, &envs, &["migrate"]).status.success());
+
     let dry = run(&["--dry-run"]);
     assert!(
         dry.starts_with("legacy_id,username,outcome,notes\n"),
@@ -245,6 +256,16 @@ fn import_legacy_reports_writes_once_and_dry_runs_write_nothing() {
     assert!(
         std::path::Path::new(default_report).starts_with(&dir),
         "{default_report}"
+    );
+
+    // The URL may come from the environment instead of the command line.
+    let from_env = [envs[0], envs[1], ("LEGACY_DATABASE_URL", from.as_str())];
+    let out = backend(&dir, &from_env, &["import-legacy", "--dry-run"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("1 already imported")
     );
 
     let bad = backend(

@@ -10,6 +10,7 @@ mod m20261124_000003_create_password_recoveries;
 mod m20261124_000004_create_first_admin;
 mod m20261124_000005_add_account_controls;
 mod m20261124_000006_create_audit_events;
+mod m20261124_000007_create_legacy_imports;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_create_first_admin::Migration),
             Box::new(m20261124_000005_add_account_controls::Migration),
             Box::new(m20261124_000006_create_audit_events::Migration),
+            Box::new(m20261124_000007_create_legacy_imports::Migration),
         ]
     }
 }

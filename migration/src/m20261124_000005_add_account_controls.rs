@@ -5,14 +5,12 @@ use crate::m20261124_000001_create_users::Users;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Per-account lockout counters, disabling, and the link to the old app's row id that
-/// makes `import-legacy` idempotent.
+/// Per-account lockout counters and disabling.
 #[derive(DeriveIden)]
 enum Controls {
     FailedLogins,
     LockedUntil,
     DisabledAt,
-    LegacyId,
 }
 
 #[async_trait::async_trait]
@@ -33,10 +31,6 @@ impl MigrationTrait for Migration {
                 .date_time()
                 .null()
                 .to_owned(),
-            ColumnDef::new(Controls::LegacyId)
-                .integer()
-                .null()
-                .to_owned(),
         ] {
             manager
                 .alter_table(
@@ -47,16 +41,6 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        manager
-            .create_index(
-                Index::create()
-                    .name("users_legacy_id_key")
-                    .table(Users::Table)
-                    .col(Controls::LegacyId)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
         // The old app allowed 50-character usernames; imported ones keep working.
         // Today's rule (3-32 characters) applies when a username is chosen. SQLite
         // does not enforce VARCHAR lengths.
@@ -72,19 +56,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("users_legacy_id_key")
-                    .table(Users::Table)
-                    .to_owned(),
-            )
-            .await?;
         for column in [
             Controls::FailedLogins,
             Controls::LockedUntil,
             Controls::DisabledAt,
-            Controls::LegacyId,
         ] {
             manager
                 .alter_table(

@@ -139,6 +139,7 @@ pub struct AuditQuery {
 /// An account named in a filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Party {
+    /// Digits: the account with this id, or with this (numeric) username.
     Id(i32),
     /// A username (lower-cased, as stored).
     Name(String),

@@ -99,6 +99,30 @@ pub async fn reserve(
     Ok(result.rows_affected == 1)
 }
 
+/// Gives back a reservation whose attempt never got an answer (hashing saturated, the
+/// database failed): a fault on our side must not count against the account. The
+/// lock goes too when the count falls back below the threshold.
+pub async fn refund(
+    db: &impl ConnectionTrait,
+    policy: &LockoutPolicy,
+    user_id: i32,
+) -> Result<(), DbErr> {
+    let below = Expr::col(Column::FailedLogins).lte(i64::from(policy.threshold));
+    Users::update_many()
+        .col_expr(
+            Column::LockedUntil,
+            Expr::case(below, Expr::value(Option::<DateTime<Utc>>::None))
+                .finally(Expr::col(Column::LockedUntil))
+                .into(),
+        )
+        .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).sub(1))
+        .filter(Column::Id.eq(user_id))
+        .filter(Column::FailedLogins.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// A successful login: clears the failures and records the login time.
 pub async fn succeeded(db: &impl ConnectionTrait, user_id: i32) -> Result<DateTime<Utc>, DbErr> {
     let at = now();

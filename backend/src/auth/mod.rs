@@ -146,6 +146,9 @@ pub async fn renew_session_cookie(
     Ok(res)
 }
 
+/// An id no account has (ids start at 1).
+const NO_ACCOUNT: i32 = 0;
+
 /// Why a login failed, for the audit trail only: the client always gets the same
 /// [`ApiError::InvalidCredentials`] after the same amount of hashing work.
 #[derive(Debug, Clone, Copy)]
@@ -169,8 +172,9 @@ impl Refusal {
 
 /// Checks a username (or email) and password, under the per-account lockout: the
 /// failure is counted (atomically) before the password is checked, and a locked or
-/// disabled account is refused without looking at the password. A legacy bcrypt
-/// hash is replaced by argon2id once the password matched.
+/// disabled account is refused without looking at the password. A match clears the
+/// count and records the login time; a legacy bcrypt hash is then replaced by
+/// argon2id.
 pub async fn check_credentials(
     state: &AppState,
     credentials: &LoginRequest,
@@ -179,19 +183,22 @@ pub async fn check_credentials(
     credentials.validate().map_err(ApiError::Validation)?;
     let secret = || SecretString::from(credentials.password.clone());
     let user = users::find_by_login(&state.db, &credentials.username).await?;
+    // The same statements run whatever the outcome (for an unknown name they match
+    // no row), so the time a refusal takes does not tell whether the account exists.
+    let id = user.as_ref().map_or(NO_ACCOUNT, |u| u.id);
+    let reserved = lockout::reserve(&state.db, &state.lockout, id).await?;
     let refusal = match &user {
         None => Some(Refusal::UnknownUser),
         Some(user) if user.disabled_at.is_some() => Some(Refusal::Disabled),
-        Some(user) if !lockout::reserve(&state.db, &state.lockout, user.id).await? => {
-            Some(Refusal::Locked)
-        }
+        Some(_) if !reserved => Some(Refusal::Locked),
         Some(_) => None,
     };
     let user = match (user, refusal) {
         (Some(user), None) => user,
         (user, refusal) => {
-            // The same hashing work as a real check, so timing tells nothing.
+            // The same hashing work as a real check.
             state.passwords.verify(secret(), None).await?;
+            lockout::locked_until(&state.db, id).await?;
             let reason = refusal.unwrap_or(Refusal::UnknownUser).as_str();
             let event =
                 audit::Event::failure(AuditAction::Login).detail(json!({ "reason": reason }));
@@ -205,11 +212,14 @@ pub async fn check_credentials(
     };
 
     let stored = user.password_hash.clone();
-    if !state
-        .passwords
-        .verify(secret(), Some(stored.clone()))
-        .await?
-    {
+    let verified = match state.passwords.verify(secret(), Some(stored.clone())).await {
+        Ok(verified) => verified,
+        Err(fault) => {
+            lockout::refund(&state.db, &state.lockout, user.id).await?;
+            return Err(fault);
+        }
+    };
+    if !verified {
         let event = audit::Event::failure(AuditAction::Login)
             .by(&user)
             .detail(json!({ "reason": Refusal::WrongPassword.as_str() }));
@@ -224,6 +234,11 @@ pub async fn check_credentials(
         }
         return Err(ApiError::InvalidCredentials);
     }
+    // The attempt is settled: clear the count before anything else can fail.
+    let mut user = user;
+    user.last_login_at = Some(lockout::succeeded(&state.db, user.id).await?);
+    user.failed_logins = 0;
+    user.locked_until = None;
     if password::needs_rehash(&stored) {
         let upgraded = state.passwords.hash(secret()).await?;
         if users::replace_password_hash(&state.db, user.id, &stored, &upgraded).await? {
@@ -242,11 +257,8 @@ pub async fn log_in(
     kind: session::Kind,
 ) -> Result<(user::Model, session::Session, String), ApiError> {
     let client = state.client(req);
-    let mut user = check_credentials(state, credentials, &client).await?;
+    let user = check_credentials(state, credentials, &client).await?;
     let (session, token) = start_session(state, &client, &user, kind).await?;
-    user.last_login_at = Some(lockout::succeeded(&state.db, user.id).await?);
-    user.failed_logins = 0;
-    user.locked_until = None;
     tracing::info!(user_id = user.id, ?kind, "logged in");
     audit::Event::success(AuditAction::Login)
         .by(&user)

@@ -2,7 +2,7 @@
 //! site unless told otherwise, so a cookie-authenticated change must prove it comes
 //! from an allowed origin and carries JSON (which a plain HTML form cannot send).
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
@@ -85,16 +85,16 @@ pub fn check_cookie_request(req: &HttpRequest, origins: &AllowedOrigins) -> Resu
 
 /// Refuses any state-changing request that a browser marked as coming from a
 /// foreign origin, authenticated or not (this also stops login CSRF).
-pub async fn refuse_foreign_origins(
+pub async fn refuse_foreign_origins<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if !req.method().is_safe()
         && let Some(origin) = origin_header(req.headers())
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && !state.origins.allows(origin, req.headers())
     {
-        return Err(ApiError::Forbidden("Cross-site request refused.").into());
+        return Ok(ApiError::Forbidden("Cross-site request refused.").respond(req));
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }

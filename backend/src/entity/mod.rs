@@ -2,6 +2,7 @@
 
 pub mod audit_event;
 pub mod first_admin;
+pub mod legacy_import;
 pub mod password_recovery;
 pub mod session;
 pub mod user;

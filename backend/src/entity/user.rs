@@ -24,8 +24,6 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     /// Set while an admin has disabled the account.
     pub disabled_at: Option<DateTimeUtc>,
-    /// The row id in the old app's database, for accounts `import-legacy` brought over.
-    pub legacy_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

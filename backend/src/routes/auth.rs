@@ -12,6 +12,7 @@ use shared::{
 
 use crate::audit;
 use crate::auth::cookie::seconds_until;
+use crate::auth::lockout;
 use crate::auth::session::{self, Kind};
 use crate::auth::{self as authn, CurrentUser, Via};
 use crate::error::ApiError;
@@ -225,13 +226,29 @@ pub async fn change_password(
     let me = users::to_api(current.user.clone());
     let request = body.clone();
     let new_password = off_thread(move || request.validate(&me)).await?;
-    let current_ok = state
+    // Wrong current passwords count like failed logins, so a stolen session cannot
+    // be used to guess the password without limit.
+    let id = current.user.id;
+    if !lockout::reserve(&state.db, &state.lockout, id).await? {
+        return Err(ApiError::field(
+            "current_password",
+            "cannot be checked now: too many wrong passwords; try again later",
+        ));
+    }
+    let verified = state
         .passwords
         .verify(
             SecretString::from(body.current_password.clone()),
             Some(current.user.password_hash.clone()),
         )
-        .await?;
+        .await;
+    let current_ok = match verified {
+        Ok(ok) => ok,
+        Err(fault) => {
+            lockout::refund(&state.db, &state.lockout, id).await?;
+            return Err(fault);
+        }
+    };
     let client = state.client(&req);
     if !current_ok {
         audit::Event::failure(AuditAction::PasswordChange)

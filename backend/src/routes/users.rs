@@ -55,7 +55,10 @@ pub async fn list_users(
     let params = query.validate().map_err(ApiError::Validation)?;
     let (items, total) = users::list(&state.db, &params).await?;
     Ok(web::Json(UserPage {
-        items: items.into_iter().map(users::to_api).collect(),
+        items: items
+            .into_iter()
+            .map(|user| visible_to(&current, users::to_api(user)))
+            .collect(),
         total,
         page: params.page,
         per_page: params.per_page,
@@ -108,11 +111,21 @@ pub async fn create_user(
 )]
 pub async fn get_user(
     state: web::Data<AppState>,
-    _current: CurrentUser,
+    current: CurrentUser,
     id: web::Path<i32>,
 ) -> Result<web::Json<User>, ApiError> {
     let user = users::get(&state.db, id.into_inner()).await?;
-    Ok(web::Json(users::to_api(user)))
+    Ok(web::Json(visible_to(&current, users::to_api(user))))
+}
+
+/// An account as `viewer` may see it: whether it is locked or disabled is for admins
+/// and the account itself (others could time their guesses to a lock's end).
+fn visible_to(viewer: &CurrentUser, mut user: User) -> User {
+    if !viewer.is_admin() && viewer.user.id != user.id {
+        user.locked_until = None;
+        user.disabled_at = None;
+    }
+    user
 }
 
 /// Change an account.

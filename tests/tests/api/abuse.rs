@@ -202,6 +202,10 @@ async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
         .parse()
         .unwrap();
     assert!((1..=10).contains(&retry_after), "{retry_after}");
+    assert!(
+        res.headers().contains_key("content-security-policy"),
+        "a refusal carries the security headers too"
+    );
     let (status, error) = error_of(res).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error["code"], "too_many_requests");
@@ -416,5 +420,87 @@ db_test!(
             assert_eq!(events.len(), 1, "{action}");
             assert_eq!(events[0]["actor_id"], admin_user.id);
         }
+    }
+);
+
+db_test!(
+    a_stolen_session_cannot_guess_the_password_either,
+    |db| async move {
+        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+        let client = app.client();
+        client.signup_ok(&account("ada")).await;
+        client.login_ok("ada", PASSWORD).await;
+        let change = |current: &str| json!({"current_password": current, "new_password": "saffron glacier trombone 58"});
+        for _ in 0..3 {
+            let (status, error) =
+                error_of(client.post("/api/v1/auth/password", &change(WRONG)).await).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(error["fields"]["current_password"], "is incorrect");
+        }
+        let (_, error) = error_of(
+            client
+                .post("/api/v1/auth/password", &change(PASSWORD))
+                .await,
+        )
+        .await;
+        assert!(
+            error["fields"]["current_password"]
+                .as_str()
+                .unwrap()
+                .contains("too many"),
+            "{error}"
+        );
+        assert_eq!(
+            app.client().login("ada", PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the account is locked for logins too"
+        );
+    }
+);
+
+db_test!(
+    a_new_password_lifts_the_lock_and_others_do_not_see_it,
+    |db| async move {
+        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(2, 600, 900)).await;
+        let (admin, _) = app.admin().await;
+        let (_, bob) = app.member(&admin, "bob", "user").await;
+        let (carol, _) = app.member(&admin, "carol", "user").await;
+        for _ in 0..2 {
+            app.client().login("bob", WRONG).await;
+        }
+        let path = format!("/api/v1/users/{}", bob.id);
+        assert!(user(&admin, bob.id).await.locked_until.is_some());
+        let seen_by_carol: User = json(carol.get(&path).await).await;
+        assert_eq!(
+            seen_by_carol.locked_until, None,
+            "account state is for admins"
+        );
+        let listed: shared::UserPage = json(carol.get("/api/v1/users?q=bob").await).await;
+        assert_eq!(listed.items[0].locked_until, None);
+
+        let res = admin
+            .put(&path, &json!({"password": "saffron glacier trombone 58"}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        app.client()
+            .login_ok("bob", "saffron glacier trombone 58")
+            .await;
+    }
+);
+
+db_test!(
+    a_password_typed_as_the_username_stays_out_of_the_trail,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, _) = app.admin().await;
+        app.client().login("my secret pass!", WRONG).await;
+        let events = audit_events(&admin, "action=login").await;
+        let failed = events.iter().find(|e| e["outcome"] == "failure").unwrap();
+        assert_eq!(failed["actor"], "(not a username or email)");
+        assert!(
+            !serde_json::to_string(&events)
+                .unwrap()
+                .contains("secret pass")
+        );
     }
 );

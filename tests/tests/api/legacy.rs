@@ -300,6 +300,21 @@ db_test!(
         );
         let listed: shared::UserPage = json(admin.get("/api/v1/users").await).await;
         assert_eq!(listed.total, 7);
+
+        // An account deleted after the import is not brought back by a re-run.
+        let dave: shared::UserPage = json(admin.get("/api/v1/users?q=dave").await).await;
+        let res = admin
+            .delete(&format!("/api/v1/users/{}", dave.items[0].id))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let after_delete = legacy::import(&target, &passwords, &legacy.url, false)
+            .await
+            .unwrap();
+        assert_eq!(after_delete.count(Outcome::AlreadyImported), 6);
+        assert_eq!(
+            app.client().login("dave", "dave123").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 );
 
