@@ -5,9 +5,9 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr,
 };
 use secrecy::SecretString;
 use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
@@ -448,13 +448,7 @@ pub async fn update(db: &DatabaseConnection, id: i32, update: Update) -> Result<
 /// Deletes account `id` (its sessions go with it), unless it is the last admin.
 /// Returns the account as it was.
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<user::Model, ApiError> {
-    let txn = database::begin_write(db).await?;
-    let admins = lock_admins(&txn).await?;
-    let current = Users::find_by_id(id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (txn, admins, current) = lock_account(db, id).await?;
     if is_active_admin(&current) {
         ensure_another_admin(&admins)?;
     }
@@ -471,13 +465,7 @@ pub async fn set_disabled(
     id: i32,
     disabled: bool,
 ) -> Result<(user::Model, bool), ApiError> {
-    let txn = database::begin_write(db).await?;
-    let admins = lock_admins(&txn).await?;
-    let current = Users::find_by_id(id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (txn, admins, current) = lock_account(db, id).await?;
     if disabled == current.disabled_at.is_some() {
         txn.commit().await?;
         return Ok((current, false));
@@ -494,6 +482,23 @@ pub async fn set_disabled(
     }
     txn.commit().await?;
     Ok((updated, true))
+}
+
+/// Opens a write transaction holding the enabled admins' rows, then account `id`'s:
+/// the lock order of every change that may take an admin away, so two of them queue
+/// instead of deadlocking.
+async fn lock_account(
+    db: &DatabaseConnection,
+    id: i32,
+) -> Result<(DatabaseTransaction, Vec<i32>, user::Model), ApiError> {
+    let txn = database::begin_write(db).await?;
+    let admins = lock_admins(&txn).await?;
+    let current = Users::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((txn, admins, current))
 }
 
 fn is_active_admin(model: &user::Model) -> bool {
