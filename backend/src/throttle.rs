@@ -15,7 +15,7 @@
 //! instances, lives in the database (`auth::lockout`).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -90,6 +90,18 @@ impl Throttle {
     }
 }
 
+/// The address a bucket belongs to: IPv6 clients get a whole /64 (one subscriber's
+/// network), so rotating through its addresses buys nothing.
+fn bucket_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 fn whole_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
@@ -126,7 +138,7 @@ async fn limit<B: MessageBody + 'static>(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let peer = req.peer_addr().map(|a| a.ip());
-    let Some(ip) = state.proxies.client_ip(peer, req.headers()) else {
+    let Some(ip) = state.proxies.client_ip(peer, req.headers()).map(bucket_key) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let throttles = &state.throttles;
@@ -208,6 +220,15 @@ mod tests {
             throttle.check(b).is_ok(),
             "addresses have their own buckets"
         );
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(bucket_key(one), bucket_key(other));
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(bucket_key(v4), v4);
     }
 
     #[test]
