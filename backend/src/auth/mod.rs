@@ -196,7 +196,8 @@ pub async fn check_credentials(
     let user = match (user, refusal) {
         (Some(user), None) => user,
         (user, refusal) => {
-            // The same hashing work as a real check.
+            // The same hashing work as a real check, and the same read a wrong
+            // password makes afterwards (its result does not matter here).
             state.passwords.verify(secret(), None).await?;
             lockout::locked_until(&state.db, id).await?;
             let reason = refusal.unwrap_or(Refusal::UnknownUser).as_str();
