@@ -3,11 +3,18 @@
 use actix_web::cookie::{Cookie, SameSite, time};
 use chrono::{DateTime, Utc};
 
+use crate::auth::session::Session;
+
 /// Whole seconds from now until `at`, rounded up, so a token that lives 1800 s says
 /// 1800 even when a clock second ticks over while it is issued.
-pub fn seconds_until(at: DateTime<Utc>) -> i64 {
+fn seconds_until(at: DateTime<Utc>) -> i64 {
     let millis = (at - Utc::now()).num_milliseconds().max(0);
     (millis + 999) / 1000
+}
+
+/// Seconds from a session's start to its end (both whole seconds).
+pub fn lifetime(session: &Session) -> i64 {
+    (session.expires_at - session.created_at).num_seconds()
 }
 
 #[derive(Debug, Clone)]
@@ -31,8 +38,15 @@ impl SessionCookie {
     }
 
     /// The cookie carrying `token`, living as long as the session it names.
+    /// The cookie for a session that ends at `expires_at` (a renewal).
     pub fn for_session(&self, token: String, expires_at: DateTime<Utc>) -> Cookie<'static> {
         self.build(token, seconds_until(expires_at))
+    }
+
+    /// The cookie for a session just opened: it lives exactly as long as the session,
+    /// whatever the request spent after opening it.
+    pub fn for_new_session(&self, token: String, session: &Session) -> Cookie<'static> {
+        self.build(token, lifetime(session))
     }
 
     fn build(&self, token: String, max_age_seconds: i64) -> Cookie<'static> {

@@ -11,7 +11,7 @@ use shared::{
 };
 
 use crate::audit;
-use crate::auth::cookie::seconds_until;
+use crate::auth::cookie::lifetime;
 use crate::auth::lockout;
 use crate::auth::session::{self, Kind};
 use crate::auth::{self as authn, CurrentUser, Via};
@@ -94,7 +94,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let (user, session, token) = authn::log_in(&state, &req, &body, Kind::Cookie).await?;
     Ok(HttpResponse::Ok()
-        .cookie(state.cookie.for_session(token, session.expires_at))
+        .cookie(state.cookie.for_new_session(token, &session))
         .json(users::to_api(user)))
 }
 
@@ -155,7 +155,7 @@ pub async fn token(
         .json(TokenResponse {
             access_token: token,
             token_type: "Bearer".to_owned(),
-            expires_in: seconds_until(session.expires_at),
+            expires_in: lifetime(&session),
         }))
 }
 
@@ -281,7 +281,7 @@ pub async fn change_password(
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {
         let (session, token) = authn::start_session(&state, &client, &user, Kind::Cookie).await?;
-        response.cookie(state.cookie.for_session(token, session.expires_at));
+        response.cookie(state.cookie.for_new_session(token, &session));
     }
     Ok(response.finish())
 }
