@@ -45,15 +45,21 @@ pub fn AuditPage() -> impl IntoView {
         async move { api::list_audit(&query).await }
     });
 
-    // The form edits copies; "Apply" puts them in the URL.
-    let field = |get: fn(&AuditQuery) -> &Option<String>| {
-        RwSignal::new(get(&params.get_untracked()).clone().unwrap_or_default())
-    };
-    let actor = field(|q| &q.actor);
-    let target = field(|q| &q.target);
-    let action = field(|q| &q.action);
-    let from = field(|q| &q.from);
-    let to = field(|q| &q.to);
+    // The form edits copies of the URL's filters; "Apply" puts them back in the URL.
+    let [actor, target, action, from, to] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    // Loading the page and back/forward change the URL: keep the form in step.
+    Effect::new(move |_| {
+        let now = params.get();
+        for (signal, value) in [
+            (actor, now.actor),
+            (target, now.target),
+            (action, now.action),
+            (from, now.from),
+            (to, now.to),
+        ] {
+            signal.set(value.unwrap_or_default());
+        }
+    });
     let set = |value: String| (!value.trim().is_empty()).then(|| value.trim().to_owned());
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
