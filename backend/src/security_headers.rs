@@ -19,7 +19,7 @@ impl SecurityHeaders {
     /// `hsts`: the site is served over HTTPS (`COOKIE_SECURE`).
     pub fn new(static_dir: &Path, hsts: bool) -> Self {
         Self {
-            csp: content_security_policy(static_dir, "style-src 'self'"),
+            csp: content_security_policy(&app_script_hashes(static_dir), "style-src 'self'"),
             hsts,
         }
     }
@@ -46,20 +46,20 @@ impl SecurityHeaders {
 /// Swagger UI (`/docs`) adds `<style>` elements at run time, so its pages allow
 /// inline styles; scripts stay as strict as everywhere else.
 pub fn docs_policy() -> String {
-    content_security_policy(Path::new(""), "style-src 'self' 'unsafe-inline'")
+    content_security_policy(&[], "style-src 'self' 'unsafe-inline'")
 }
 
 /// Only this origin's files run; the one inline script Trunk writes into
 /// `index.html` (the loader that starts the WASM) is allowed by its hash, so a
 /// rebuilt app needs a restart. `wasm-unsafe-eval` lets WebAssembly compile without
 /// allowing JavaScript `eval`. Swagger UI's icons are `data:` images.
-fn content_security_policy(static_dir: &Path, style_src: &str) -> String {
+fn content_security_policy(inline_script_hashes: &[String], style_src: &str) -> String {
     let mut script_src = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
-    if let Ok(index) = std::fs::read_to_string(static_dir.join("index.html")) {
-        script_src.extend(
-            inline_scripts(&index).map(|script| format!("'sha256-{}'", sha256_base64(script))),
-        );
-    }
+    script_src.extend(
+        inline_script_hashes
+            .iter()
+            .map(|hash| format!("'sha256-{hash}'")),
+    );
     [
         "default-src 'self'".to_owned(),
         format!("script-src {}", script_src.join(" ")),
@@ -72,6 +72,13 @@ fn content_security_policy(static_dir: &Path, style_src: &str) -> String {
         "frame-ancestors 'none'".to_owned(),
     ]
     .join("; ")
+}
+
+/// The hashes of the app's inline scripts (none when the app is not built).
+fn app_script_hashes(static_dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(static_dir.join("index.html"))
+        .map(|index| inline_scripts(&index).map(sha256_base64).collect())
+        .unwrap_or_default()
 }
 
 /// The bodies of `<script>` elements without `src`, exactly as the browser hashes

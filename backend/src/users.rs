@@ -12,6 +12,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use shared::{ListUsers, NewAccount, ProfileChanges, Role, SortKey, User};
 
+use crate::auth::lockout;
 use crate::auth::password::Passwords;
 use crate::auth::session;
 use crate::database;
@@ -30,7 +31,9 @@ pub fn role_of(model: &user::Model) -> Role {
 }
 
 pub fn to_api(model: user::Model) -> User {
-    let locked_until = model.locked_until.filter(|until| *until > Utc::now());
+    let locked_until = model
+        .locked_until
+        .filter(|_| lockout::is_locked(&model, Utc::now()));
     User {
         locked_until,
         disabled_at: model.disabled_at,

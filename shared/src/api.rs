@@ -201,12 +201,9 @@ impl LoginRequest {
         }
         if self.password.is_empty() {
             v.fail("password", "is required");
-        } else if self.password.chars().count() > Password::MAX {
+        } else {
             // Refused before any hashing: a long input cannot buy server time.
-            v.fail(
-                "password",
-                format!("must be at most {} characters", Password::MAX),
-            );
+            v.check("password", Password::within_max(&self.password));
         }
         v.finish(|| ())
     }
@@ -238,12 +235,7 @@ impl PasswordStrengthRequest {
     /// Bounds the estimator's work before it runs.
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut v = Validator::new();
-        if self.password.chars().count() > Password::MAX {
-            v.fail(
-                "password",
-                format!("must be at most {} characters", Password::MAX),
-            );
-        }
+        v.check("password", Password::within_max(&self.password));
         if self.user_inputs.len() > Self::MAX_USER_INPUTS
             || self
                 .user_inputs

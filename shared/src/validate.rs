@@ -313,9 +313,7 @@ impl Password {
         if len < Self::MIN {
             return Err(format!("must be at least {} characters", Self::MIN));
         }
-        if len > Self::MAX {
-            return Err(format!("must be at most {} characters", Self::MAX));
-        }
+        Self::within_max(raw)?;
         #[cfg(feature = "strength")]
         {
             let strength = Self::strength(raw, user_inputs);
@@ -326,6 +324,15 @@ impl Password {
         #[cfg(not(feature = "strength"))]
         let _ = user_inputs;
         Ok(Self(raw.to_owned()))
+    }
+
+    /// The upper bound alone, for a password that is checked rather than chosen
+    /// (login, the strength meter): refused before any hashing or estimating.
+    pub fn within_max(raw: &str) -> Result<(), String> {
+        if raw.chars().count() > Self::MAX {
+            return Err(format!("must be at most {} characters", Self::MAX));
+        }
+        Ok(())
     }
 
     /// Characters the estimator looks at. Its cost grows faster than linearly (34 ms

@@ -164,16 +164,14 @@ db_test!(
     }
 );
 
+fn rate(per_minute: u32, burst: u32) -> RateLimit {
+    RateLimit { per_minute, burst }
+}
+
 /// Throttling is in memory, per instance: one database backend is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.rate_limit = RateLimit {
-            per_minute: 6,
-            burst: 3,
-        };
-    })
-    .await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit = rate(6, 3)).await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     // Successful logins never spend the allowance.
@@ -219,13 +217,7 @@ async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_recovery_request_counts() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.rate_limit = RateLimit {
-            per_minute: 6,
-            burst: 3,
-        };
-    })
-    .await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit = rate(6, 3)).await;
     let client = app.client();
     let forgot = json!({"method": "email", "identifier": "ada@example.com"});
     for _ in 0..3 {
@@ -245,10 +237,7 @@ async fn every_recovery_request_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.rate_limit = RateLimit {
-            per_minute: 1,
-            burst: 1,
-        };
+        s.rate_limit = rate(1, 1);
         s.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
