@@ -13,10 +13,22 @@ use serde_json::Value;
 use shared::validate::{Email, Username};
 use shared::{AuditAction, AuditFilter, Outcome, Party};
 
-use crate::client::ClientInfo;
-use crate::entity::audit_event::{self, Column, Entity as AuditEvents};
-use crate::entity::user;
-use crate::users::now;
+use crate::clock::now;
+use crate::db::entity::audit_event::{self, Column, Entity as AuditEvents};
+use crate::db::entity::user;
+
+/// Who is on the other end of a request, as recorded in sessions and audit events.
+/// The HTTP layer works it out (see `http::client_ip`); here it is plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// Longest user agent kept (the column's size).
+    pub const MAX_USER_AGENT: usize = 255;
+}
 
 /// Longest name copied into an event (the column's size).
 const MAX_NAME: usize = 64;
@@ -105,12 +117,12 @@ impl Event {
             at: Set(now()),
             actor_id: Set(actor_id),
             actor_name: Set(actor_name),
-            action: Set(self.action.as_str().to_owned()),
+            action: Set(self.action),
             target_id: Set(target_id),
             target_name: Set(target_name),
             ip: Set(client.ip.clone()),
             user_agent: Set(client.user_agent.clone()),
-            outcome: Set(self.outcome.as_str().to_owned()),
+            outcome: Set(self.outcome),
             detail: Set(self.detail.map(|d| d.to_string())),
             ..Default::default()
         }
@@ -140,7 +152,7 @@ pub async fn list(
         condition = condition.add(party(Column::TargetId, Column::TargetName, target));
     }
     if let Some(action) = filter.action {
-        condition = condition.add(Column::Action.eq(action.as_str()));
+        condition = condition.add(Column::Action.eq(action));
     }
     if let Some(from) = filter.from {
         condition = condition.add(Column::At.gte(from));

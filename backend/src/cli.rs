@@ -3,14 +3,14 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use migration::{Migrator, MigratorTrait};
 use secrecy::{ExposeSecret, SecretString};
 use shared::{Role, SignupRequest};
 
 use crate::auth::password::Passwords;
 use crate::config::Settings;
+use crate::http::openapi;
 use crate::startup::Application;
-use crate::{database, legacy, openapi, telemetry, users};
+use crate::{accounts, db, legacy, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(name = "backend", version, about = "User-management API server")]
@@ -47,7 +47,7 @@ pub struct ImportLegacy {
     /// Read and check everything, print the report, write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Where to write the report (CSV); default DATA_DIR/import-legacy-<time>.csv
+    /// Where to write the report (CSV); default DATA_DIR/import-legacy-TIME.csv
     #[arg(long, value_name = "PATH")]
     pub report: Option<std::path::PathBuf>,
 }
@@ -90,7 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(settings.clone()).await?;
             tracing::info!(
                 "listening on http://{}:{} (API docs at /docs)",
-                settings.bind_addr.ip(),
+                settings.http.bind_addr.ip(),
                 app.port()
             );
             app.run_until_stopped().await?;
@@ -98,8 +98,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::from_env()?;
-            let db = database::connect(&settings).await?;
-            database::migrate(&db).await?;
+            let db = db::connect(&settings.database).await?;
+            db::migrate(&db).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -115,17 +115,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn import_legacy(settings: &Settings, args: ImportLegacy) -> anyhow::Result<()> {
-    let db = database::connect(settings).await?;
+    let db = db::connect(&settings.database).await?;
     if args.dry_run {
         // A dry run writes nothing, migrations included.
-        let pending = Migrator::get_pending_migrations(&db).await?;
+        let pending = db::pending_migrations(&db).await?;
         anyhow::ensure!(
-            pending.is_empty(),
-            "the database needs {} migration(s) first: run `backend migrate` (a dry run writes nothing)",
-            pending.len()
+            pending == 0,
+            "the database needs {pending} migration(s) first: run `backend migrate` (a dry run writes nothing)",
         );
     } else {
-        database::migrate(&db).await?;
+        db::migrate(&db).await?;
     }
     let report = legacy::import(
         &db,
@@ -141,10 +140,10 @@ async fn import_legacy(settings: &Settings, args: ImportLegacy) -> anyhow::Resul
     }
     let path = args
         .report
-        .unwrap_or_else(|| legacy::default_report_path(&settings.data_dir));
+        .unwrap_or_else(|| legacy::default_report_path(&settings.paths.data_dir));
     report.write_csv(&path)?;
     println!("{}; report: {}", report.summary(), path.display());
-    if !users::any_admin(&db).await? {
+    if !accounts::any_admin(&db).await? {
         println!(
             "no admin account exists yet: create one with `backend create-admin` \
              (imported accounts are users)"
@@ -176,16 +175,16 @@ async fn create_admin(settings: &Settings, args: CreateAdmin) -> anyhow::Result<
         let list: Vec<String> = fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
         anyhow::anyhow!("invalid admin account: {}", list.join("; "))
     })?;
-    let db = database::connect(settings).await?;
-    database::migrate(&db).await?;
-    let user = users::create(
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    let user = accounts::create(
         &db,
         &Passwords::for_this_machine(),
         account,
         Some(Role::Admin),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("could not create the admin: {e}"))?;
+    .context("could not create the admin")?;
     println!("created admin '{}' (id {})", user.username, user.id);
     Ok(())
 }

@@ -1,23 +1,26 @@
 //! The user-management API server. `main.rs` only parses the command line; everything
 //! else lives here so the black-box tests can start the real application in-process.
+//!
+//! The layers, each using only those below it:
+//!
+//! ```text
+//! startup, cli          read config/, build the services, run
+//! http/                 actix-web: routes, extractors, middleware, the error envelope
+//! accounts/ auth/ recovery/ audit mail/     the domain (no actix, no HTTP error)
+//! db/                   connection, migrations, entities
+//! clock                 the app's clock
+//! ```
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod cli;
-pub mod client;
+pub mod clock;
 pub mod config;
-pub mod database;
-pub mod entity;
-pub mod error;
+pub mod db;
+pub mod http;
 pub mod legacy;
 pub mod mail;
-pub mod openapi;
 pub mod recovery;
-pub mod routes;
-pub mod security_headers;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
-pub mod throttle;
-pub mod users;
-pub mod validation;

@@ -1,5 +1,8 @@
 //! The `backend` binary as an operator runs it.
 
+// A test is a story told in order; splitting it would hide the plot.
+#![allow(clippy::too_many_lines)]
+
 use std::process::{Command, Output};
 
 fn backend(data_dir: &std::path::Path, envs: &[(&str, &str)], args: &[&str]) -> Output {

@@ -16,6 +16,8 @@ use shared::{
     VerifyOtpResponse,
 };
 
+use crate::query::{self, UrlQuery};
+
 /// What went wrong with a call, in terms the screens can show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -165,7 +167,7 @@ pub async fn password_strength(request: &PasswordStrengthRequest) -> Result<Stre
 }
 
 pub async fn list_users(query: &ListUsersQuery) -> Result<UserPage, ApiError> {
-    get(&format!("/users{}", query_string(query))).await
+    get(&format!("/users{}", query.to_query_string())).await
 }
 
 pub async fn get_user(id: i32) -> Result<User, ApiError> {
@@ -248,16 +250,7 @@ pub async fn revoke_user_sessions(id: i32) -> Result<RevokedSessions, ApiError> 
 }
 
 pub async fn list_audit(query: &AuditQuery) -> Result<AuditPage, ApiError> {
-    let pairs = [
-        ("page", &query.page),
-        ("per_page", &query.per_page),
-        ("actor", &query.actor),
-        ("target", &query.target),
-        ("action", &query.action),
-        ("from", &query.from),
-        ("to", &query.to),
-    ];
-    get(&format!("/audit{}", to_query(&pairs))).await
+    get(&format!("/audit{}", query.to_query_string())).await
 }
 
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, ApiError> {
@@ -265,52 +258,13 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ApiError> {
 }
 
 pub async fn revoke_session(id: &str) -> Result<(), ApiError> {
-    without_body(Method::DELETE, &format!("/auth/sessions/{}", encode(id))).await
+    without_body(
+        Method::DELETE,
+        &format!("/auth/sessions/{}", query::encode(id)),
+    )
+    .await
 }
 
 pub async fn revoke_other_sessions() -> Result<RevokedSessions, ApiError> {
     without_body(Method::DELETE, "/auth/sessions/others").await
-}
-
-/// `?page=2&q=ada` from the set fields of `query` ("" when none are set).
-pub fn query_string(query: &ListUsersQuery) -> String {
-    to_query(&[
-        ("page", &query.page),
-        ("per_page", &query.per_page),
-        ("q", &query.q),
-        ("sort", &query.sort),
-        ("role", &query.role),
-    ])
-}
-
-/// `?a=1&b=2` from the pairs whose value is set ("" when none are).
-pub fn to_query(pairs: &[(&str, &Option<String>)]) -> String {
-    let pairs: Vec<String> = pairs
-        .iter()
-        .filter_map(|(key, value)| {
-            value
-                .as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{key}={}", encode(v)))
-        })
-        .collect();
-    if pairs.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", pairs.join("&"))
-    }
-}
-
-/// Percent-encoding for a query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }

@@ -2,21 +2,24 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{ProtectedParentRoute, Route, Router, Routes};
+use leptos_router::components::{ProtectedParentRoute, ProtectedRoute, Route, Router, Routes};
 use leptos_router::path;
+use shared::Role;
 
 use crate::api;
 use crate::components::layout::Shell;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::pages::audit::AuditPage;
+use crate::pages::edit_user::EditUserPage;
 use crate::pages::forgot::ForgotPage;
 use crate::pages::login::LoginPage;
+use crate::pages::new_user::NewUserPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::profile::ProfilePage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::signup::SignupPage;
-use crate::pages::user_form::{EditUserPage, NewUserPage};
 use crate::pages::users::UsersPage;
+use crate::query;
 use crate::session::{Session, current_location};
 
 #[component]
@@ -54,8 +57,16 @@ pub fn App() -> impl IntoView {
         } else {
             ""
         };
-        format!("/login?{notice}next={}", api::encode(&current_location()))
+        format!("/login?{notice}next={}", query::encode(&current_location()))
     };
+    // Admin screens send anyone else to the dashboard. Signed out, the answer is
+    // "unknown", so the signed-in guard around them sends the user to log in instead.
+    let admin = Memo::new(move |_| {
+        session
+            .user
+            .with(|u| u.as_ref().map(|u| u.role == Role::Admin))
+    });
+    let is_admin = move || admin.get();
 
     view! {
         <Router>
@@ -66,11 +77,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot") view=ForgotPage/>
                 <ProtectedParentRoute path=path!("") view=Shell condition=signed_in redirect_path=to_login>
                     <Route path=path!("/") view=UsersPage/>
-                    <Route path=path!("/users/new") view=NewUserPage/>
+                    <ProtectedRoute path=path!("/users/new") view=NewUserPage condition=is_admin redirect_path=|| "/"/>
                     <Route path=path!("/users/:id/edit") view=EditUserPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
                     <Route path=path!("/sessions") view=SessionsPage/>
-                    <Route path=path!("/audit") view=AuditPage/>
+                    <ProtectedRoute path=path!("/audit") view=AuditPage condition=is_admin redirect_path=|| "/"/>
                 </ProtectedParentRoute>
             </Routes>
         </Router>

@@ -4,7 +4,9 @@ mod api;
 mod app;
 mod components;
 mod format;
+mod hooks;
 mod pages;
+mod query;
 mod session;
 
 fn main() {

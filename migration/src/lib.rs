@@ -2,6 +2,9 @@
 //! written so that SQLite and MySQL/MariaDB behave the same (notably: text compares
 //! case-insensitively on both, so `Ada@Example.com` and `ada@example.com` collide).
 
+// A migration's `up` is one schema definition, clearest read top to bottom.
+#![allow(clippy::too_many_lines)]
+
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_users;

@@ -1,49 +1,14 @@
 //! The audit trail's contract: what was recorded (`AuditEvent`) and how admins query
 //! it (`GET /audit`).
 
-use std::fmt;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::paging;
+use crate::common::{paging, string_enum};
 use crate::validate::{FieldErrors, Validator};
 
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
-
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                let raw = raw.trim();
-                Self::ALL.iter().copied().find(|value| value.as_str() == raw)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 string_enum!(
     /// What happened.
@@ -85,17 +50,13 @@ pub struct AuditEvent {
     pub actor_id: Option<i32>,
     /// The actor's username at the time (or the login name tried).
     pub actor: Option<String>,
-    /// One of [`AuditAction`]'s names, e.g. `login`.
-    #[cfg_attr(feature = "openapi", schema(example = "login"))]
-    pub action: String,
+    pub action: AuditAction,
     /// The account acted on.
     pub target_id: Option<i32>,
     pub target: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    /// `success` or `failure`.
-    #[cfg_attr(feature = "openapi", schema(example = "success"))]
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Changed field names, reasons and counts; never secret values.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>, example = json!({"fields": ["email"]})))]
     pub detail: Option<serde_json::Value>,
@@ -213,7 +174,7 @@ impl AuditQuery {
         let actor = v.check_opt("actor", set(&self.actor).as_deref(), Party::parse);
         let target = v.check_opt("target", set(&self.target).as_deref(), Party::parse);
         let action = v.check_opt("action", set(&self.action).as_deref(), |raw| {
-            AuditAction::parse(raw).ok_or_else(|| "is not a known action".to_owned())
+            AuditAction::parse(raw).map_err(|_| "is not a known action".to_owned())
         });
         let from = v.check_opt("from", set(&self.from).as_deref(), |raw| {
             parse_time(raw, DayEnd::Start)
@@ -300,7 +261,7 @@ mod tests {
     #[test]
     fn every_action_round_trips() {
         for action in AuditAction::ALL {
-            assert_eq!(AuditAction::parse(action.as_str()), Some(*action));
+            assert_eq!(AuditAction::parse(action.as_str()), Ok(*action));
             let json = serde_json::to_string(action).unwrap();
             assert_eq!(json, format!("\"{action}\""));
         }

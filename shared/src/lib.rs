@@ -1,14 +1,20 @@
 //! Types and rules shared by the API server and the browser app.
 //!
-//! This crate compiles to WebAssembly: server-only derives (OpenAPI schemas) sit behind
-//! the `openapi` feature.
+//! This crate compiles to WebAssembly: server-only derives sit behind features
+//! (`openapi`: OpenAPI schemas; `db`: SeaORM column types; `strength`: zxcvbn).
 
-pub mod api;
+pub mod accounts;
 pub mod audit;
+pub mod auth;
+pub mod common;
 pub mod recovery;
+pub mod sessions;
 pub mod validate;
 
-pub use api::*;
+pub use accounts::*;
 pub use audit::*;
+pub use auth::*;
+pub use common::{ErrorBody, ErrorResponse, HealthStatus, UnknownValue};
 pub use recovery::*;
+pub use sessions::*;
 pub use validate::{FieldErrors, Strength};

@@ -1,9 +1,9 @@
 //! Project automation, the Rust way: `cargo xtask <command>`.
 //!
 //! - `run`: build the browser app if needed, then start everything on SQLite.
-//! - `test`: install missing tools, check formatting and lints, validate the OpenAPI
-//!   document, build the browser app, then run every test (SQLite, MySQL, Chromium)
-//!   with cargo-nextest.
+//! - `test`: install missing tools, check formatting, lints, the supply chain
+//!   (cargo-deny) and the docs, validate the OpenAPI document, build the browser app,
+//!   then run every test (SQLite, MySQL, Chromium) with cargo-nextest.
 //! - `openapi`: regenerate `openapi/openapi.json`.
 //!
 //! Every install step checks first, so running it again costs nothing.
@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 /// Pinned tool versions, so every machine runs the same thing.
 const NEXTEST_VERSION: &str = "0.9.143";
+const CARGO_DENY_VERSION: &str = "0.20.2";
 const OPENAPI_VALIDATOR_VERSION: &str = "0.7.2";
 /// Trunk 0.22 needs a newer rustc than this project's.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -33,11 +34,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Build (release) and serve the app; extra arguments go to `backend serve`.
+    /// Build the browser app if needed, then serve everything on SQLite (release).
     Run,
     /// Lint, validate the spec and run all tests.
     Test {
-        /// Skip `cargo fmt --check` and clippy.
+        /// Skip `cargo fmt --check`, clippy, cargo-deny and the doc build.
         #[arg(long)]
         no_lint: bool,
     },
@@ -81,6 +82,17 @@ fn test(lint: bool) -> anyhow::Result<()> {
             "-D",
             "warnings",
         ])?;
+        ensure_cargo_deny()?;
+        // Licences, banned crates and sources need no network (advisories would).
+        cargo(&["deny", "check", "licenses", "bans", "sources"])?;
+        let docs = Command::new("cargo")
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .status()
+            .context("could not start cargo doc")?;
+        if !docs.success() {
+            bail!("`cargo doc --workspace --no-deps` found broken docs ({docs})");
+        }
     }
     validate_openapi()?;
     build_frontend()?;
@@ -115,6 +127,25 @@ fn ensure_nextest() -> anyhow::Result<()> {
         "cargo-nextest",
         "--version",
         NEXTEST_VERSION,
+        "--locked",
+    ])
+}
+
+fn ensure_cargo_deny() -> anyhow::Result<()> {
+    let version = Command::new("cargo")
+        .args(["deny", "--version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if version == format!("cargo-deny {CARGO_DENY_VERSION}") {
+        return Ok(());
+    }
+    println!("xtask: installing cargo-deny {CARGO_DENY_VERSION} (a few minutes, once)");
+    cargo(&[
+        "install",
+        "cargo-deny",
+        "--version",
+        CARGO_DENY_VERSION,
         "--locked",
     ])
 }

@@ -9,8 +9,8 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use crate::entity::user::{Column, Entity as Users, Model as User};
-use crate::users::now;
+use crate::clock::now;
+use crate::db::entity::user::{Column, Entity as Users, Model as User};
 
 /// After `threshold` consecutive failures the account locks for `base`; each further
 /// failure doubles the wait, up to `max`.
@@ -153,8 +153,9 @@ pub async fn locked_until(
     Ok(row.and_then(|(failures, until)| until.filter(|u| *u > Utc::now()).map(|u| (failures, u))))
 }
 
-/// An admin's unlock: the lock and the failure count are cleared.
-pub async fn unlock(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+/// Clears the lock and the failure count: an admin's unlock, or a password proved
+/// right outside a login (re-authentication).
+pub async fn clear(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
     Users::update_many()
         .col_expr(Column::FailedLogins, Expr::value(0))
         .col_expr(

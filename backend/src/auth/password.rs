@@ -14,7 +14,15 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+/// Why a hash could not be made or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every slot stayed busy for the whole wait: the caller should retry shortly.
+    #[error("password hashing is saturated")]
+    Saturated,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
 
 /// A hash of a random password nobody knows, with the production parameters. Verifying
 /// against it when the username is unknown spends the same time as a real check.
@@ -60,7 +68,7 @@ impl Passwords {
     }
 
     /// A PHC-format argon2id hash of `secret` with a fresh random salt.
-    pub async fn hash(&self, secret: SecretString) -> Result<String, ApiError> {
+    pub async fn hash(&self, secret: SecretString) -> Result<String, HashError> {
         self.run(move || {
             let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
             argon2()
@@ -77,7 +85,7 @@ impl Passwords {
         &self,
         secret: SecretString,
         stored: Option<String>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, HashError> {
         self.run(move || {
             let known = stored.is_some();
             let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
@@ -98,10 +106,10 @@ impl Passwords {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(QUEUE_WAIT, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("password hashing is saturated")))?
+            .map_err(|_| HashError::Saturated)?
             .context("password hashing pool closed")?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;

@@ -9,31 +9,13 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
-use shared::SessionInfo;
+use shared::{SessionInfo, SessionKind};
 
-use crate::client::ClientInfo;
-use crate::entity::session::{self, Column, Entity as Sessions};
-
-pub use crate::entity::session::Model as Session;
-use crate::entity::user;
-use crate::users::now;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A browser login: the token sits in the HttpOnly cookie and renews while used.
-    Cookie,
-    /// An API token from `POST /auth/token`; it never renews.
-    Bearer,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Cookie => "cookie",
-            Kind::Bearer => "bearer",
-        }
-    }
-}
+use crate::audit::ClientInfo;
+use crate::clock::now;
+pub use crate::db::entity::session::Model as Session;
+use crate::db::entity::session::{self, Column, Entity as Sessions};
+use crate::db::entity::user;
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +31,7 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 pub async fn create(
     db: &impl ConnectionTrait,
     user_id: i32,
-    kind: Kind,
+    kind: SessionKind,
     lifetimes: Lifetimes,
     client: &ClientInfo,
 ) -> Result<session::Model, DbErr> {
@@ -58,9 +40,9 @@ pub async fn create(
     rand::rng().fill_bytes(&mut id);
     let absolute = now + lifetimes.absolute;
     session::ActiveModel {
-        id: Set(id.iter().map(|b| format!("{b:02x}")).collect()),
+        id: Set(hex::encode(id)),
         user_id: Set(user_id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         created_at: Set(now),
         expires_at: Set((now + lifetimes.ttl).min(absolute)),
         absolute_expires_at: Set(absolute),
@@ -86,10 +68,6 @@ pub async fn find_live(
         .one(db)
         .await?;
     Ok(found.and_then(|(session, user)| user.map(|user| (session, user))))
-}
-
-pub fn is_cookie(session: &session::Model) -> bool {
-    session.kind == Kind::Cookie.as_str()
 }
 
 /// Moves the expiry of a cookie session forward (never past its absolute end).

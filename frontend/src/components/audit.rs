@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use serde_json::Value;
-use shared::AuditEvent;
+use shared::{AuditAction, AuditEvent, Outcome};
 
 use crate::format;
 
@@ -29,6 +29,11 @@ pub fn describe(detail: &Value) -> String {
         .join(" · ")
 }
 
+/// `password_change` -> "password change".
+pub fn action_label(action: AuditAction) -> String {
+    action.as_str().replace('_', " ")
+}
+
 fn party(id: Option<i32>, name: &Option<String>) -> String {
     match (name, id) {
         (Some(name), _) => name.clone(),
@@ -42,17 +47,16 @@ pub fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
     let rows = events
         .into_iter()
         .map(|event| {
-            let outcome_class = if event.outcome == "success" {
-                "badge badge-ok"
-            } else {
-                "badge badge-danger"
+            let outcome_class = match event.outcome {
+                Outcome::Success => "badge badge-ok",
+                Outcome::Failure => "badge badge-danger",
             };
             let detail = event.detail.as_ref().map(describe).unwrap_or_default();
             view! {
-                <tr data-testid="audit-row" data-action=event.action.clone()>
+                <tr data-testid="audit-row" data-action=event.action.as_str()>
                     <td data-label="Time">{format::time(event.at)}</td>
-                    <td data-label="Action"><code>{event.action.replace('_', " ")}</code></td>
-                    <td data-label="Outcome"><span class=outcome_class>{event.outcome.clone()}</span></td>
+                    <td data-label="Action"><code>{action_label(event.action)}</code></td>
+                    <td data-label="Outcome"><span class=outcome_class>{event.outcome.as_str()}</span></td>
                     <td data-label="Actor">{party(event.actor_id, &event.actor)}</td>
                     <td data-label="Target">{party(event.target_id, &event.target)}</td>
                     <td data-label="From" title=event.user_agent.clone().unwrap_or_default()>

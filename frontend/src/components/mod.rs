@@ -1,8 +1,19 @@
-//! Pieces shared by several pages.
+//! Pieces shared by several pages, or taken out of one to keep it short.
 
+pub mod account_controls;
+pub mod account_fields;
+pub mod async_view;
 pub mod audit;
+pub mod audit_filters;
 pub mod confirm;
 pub mod form;
 pub mod icons;
 pub mod layout;
+pub mod pager;
+pub mod password_form;
+pub mod recovery;
+pub mod recovery_steps;
+pub mod timeline;
 pub mod toast;
+pub mod user_filters;
+pub mod user_table;

@@ -1,4 +1,6 @@
-use leptos::ev::SubmitEvent;
+//! Log in, then go where the user was headed (`?next=`); `?notice=` says why they are
+//! here.
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -6,6 +8,7 @@ use shared::{FieldErrors, LoginRequest};
 
 use crate::api;
 use crate::components::form::{Field, SubmitButton};
+use crate::hooks::{Failure, use_form_action};
 use crate::session::use_session;
 
 /// Where to go after logging in: the `next` query value if it is a local path.
@@ -32,38 +35,22 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
-    let login = Action::new_local(move |request: &LoginRequest| {
-        let request = request.clone();
-        async move {
-            match api::login(&request).await {
-                Ok(user) => {
-                    session.expired.set(false);
-                    session.user.set(Some(user));
-                }
-                Err(e) => {
-                    errors.set(e.fields());
-                    failure.set(Some(e.message()));
-                }
-            }
-        }
-    });
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if login.pending().get_untracked() {
-            return;
-        }
-        failure.set(None);
+    let login = use_form_action(
+        errors,
+        Failure::Alert(failure),
+        |request: LoginRequest| async move { api::login(&request).await },
+        move |user| {
+            session.expired.set(false);
+            session.user.set(Some(user));
+        },
+    );
+    let on_submit = login.on_submit(move || {
         let request = LoginRequest {
             username: username.get_untracked(),
             password: password.get_untracked(),
         };
-        match request.validate() {
-            Ok(()) => {
-                login.dispatch(request);
-            }
-            Err(fields) => errors.set(fields),
-        }
-    };
+        request.validate().map(|()| request)
+    });
     let notice = move || {
         query.with(|q| match q.get("notice").as_deref() {
             Some("expired") => Some("Your session has expired. Please log in again."),
@@ -81,7 +68,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || failure.get().map(|f| view! { <p class="alert" role="alert" data-testid="login-error">{f}</p> })}
                 <Field label="Username or email" name="username" value=username errors=errors autocomplete="username" required=true/>
                 <Field label="Password" name="password" value=password errors=errors kind="password" autocomplete="current-password" required=true/>
-                <SubmitButton label="Log in" pending=login.pending().into() testid="login-submit"/>
+                <SubmitButton label="Log in" pending=login.pending() testid="login-submit"/>
                 <p class="links">
                     <A href="/forgot" attr:data-testid="link-forgot">"Forgot your password?"</A>
                     " · "

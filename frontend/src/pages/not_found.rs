@@ -1,3 +1,5 @@
+//! Any address the app does not know.
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 

@@ -1,9 +1,10 @@
 //! Your sessions: where you are logged in, and ending the ones you do not recognise.
 
 use leptos::prelude::*;
-use shared::SessionInfo;
+use shared::{SessionInfo, SessionKind};
 
 use crate::api;
+use crate::components::async_view::AsyncView;
 use crate::components::icons::{Icon, IconName};
 use crate::components::toast::use_toasts;
 use crate::format;
@@ -15,43 +16,38 @@ fn device(session: &SessionInfo) -> String {
         .clone()
         .unwrap_or_else(|| "Unknown client".to_owned());
     let short: String = agent.chars().take(80).collect();
-    if session.kind == "bearer" {
-        format!("API token · {short}")
-    } else {
-        short
+    match session.kind {
+        SessionKind::Bearer => format!("API token · {short}"),
+        SessionKind::Cookie => short,
     }
 }
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let toasts = use_toasts();
-    let changed = RwSignal::new(0u32);
-    let sessions = LocalResource::new(move || {
-        changed.track();
-        async move { api::list_sessions().await }
-    });
     let revoke = Action::new_local(move |id: &String| {
         let id = id.clone();
         async move {
             match api::revoke_session(&id).await {
-                Ok(()) => {
-                    toasts.success("Session ended.");
-                    changed.update(|n| *n += 1);
-                }
+                Ok(()) => toasts.success("Session ended."),
                 Err(e) => toasts.error(e.message()),
             }
         }
     });
     let revoke_others = Action::new_local(move |_: &()| async move {
         match api::revoke_other_sessions().await {
-            Ok(done) => {
-                toasts.success(format!("Ended {} other session(s).", done.revoked));
-                changed.update(|n| *n += 1);
-            }
+            Ok(done) => toasts.success(format!("Ended {} other session(s).", done.revoked)),
             Err(e) => toasts.error(e.message()),
         }
     });
-    let busy = move || revoke.pending().get() || revoke_others.pending().get();
+    let (revoked, others_revoked) = (revoke.version(), revoke_others.version());
+    let sessions = LocalResource::new(move || {
+        revoked.track();
+        others_revoked.track();
+        async move { api::list_sessions().await }
+    });
+    let (ending, ending_others) = (revoke.pending(), revoke_others.pending());
+    let busy = Signal::derive(move || ending.get() || ending_others.get());
 
     view! {
         <section class="page narrow">
@@ -63,38 +59,43 @@ pub fn SessionsPage() -> impl IntoView {
                 </button>
             </div>
             <p class="hint">"Browsers and API tokens logged in to your account. End any you do not recognise, then change your password."</p>
-            <Transition fallback=|| view! { <p class="loading"><span class="spinner"></span>" Loading…"</p> }>
-                {move || sessions.get().map(|result| match result {
-                    Ok(list) => view! {
-                        <ul class="sessions" data-testid="sessions">
-                            {list.into_iter().map(|s| {
-                                let id = s.id.clone();
-                                let current = s.current;
-                                view! {
-                                    <li class="card session" data-testid="session" data-current=current.to_string()>
-                                        <div>
-                                            <strong>{device(&s)}</strong>
-                                            {current.then(|| view! { <span class="badge badge-ok">"This device"</span> })}
-                                            <small class="hint">
-                                                {format!("{} · signed in {} · last seen {}",
-                                                    s.ip.clone().unwrap_or_else(|| "unknown address".into()),
-                                                    format::time(s.created_at), format::time(s.last_seen_at))}
-                                            </small>
-                                        </div>
-                                        {(!current).then(|| view! {
-                                            <button type="button" class="button small" data-testid="revoke-session"
-                                                disabled=busy on:click=move |_| { revoke.dispatch(id.clone()); }>
-                                                "End"
-                                            </button>
-                                        })}
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(e) => view! { <p class="alert" role="alert">{e.message()}</p> }.into_any(),
-                })}
-            </Transition>
+            <AsyncView resource=sessions let:list>
+                <ul class="sessions" data-testid="sessions">
+                    {list.into_iter().map(|s| view! {
+                        <SessionItem session=s busy=busy on_end=Callback::new(move |id| { revoke.dispatch(id); })/>
+                    }).collect_view()}
+                </ul>
+            </AsyncView>
         </section>
+    }
+}
+
+/// One session; `on_end` gets its id when "End" is pressed (the current one has none).
+#[component]
+fn SessionItem(
+    session: SessionInfo,
+    busy: Signal<bool>,
+    on_end: Callback<String>,
+) -> impl IntoView {
+    let current = session.current;
+    let id = session.id.clone();
+    view! {
+        <li class="card session" data-testid="session" data-current=current.to_string()>
+            <div>
+                <strong>{device(&session)}</strong>
+                {current.then(|| view! { <span class="badge badge-ok">"This device"</span> })}
+                <small class="hint">
+                    {format!("{} · signed in {} · last seen {}",
+                        session.ip.clone().unwrap_or_else(|| "unknown address".into()),
+                        format::time(session.created_at), format::time(session.last_seen_at))}
+                </small>
+            </div>
+            {(!current).then(|| view! {
+                <button type="button" class="button small" data-testid="revoke-session"
+                    disabled=busy on:click=move |_| on_end.run(id.clone())>
+                    "End"
+                </button>
+            })}
+        </li>
     }
 }

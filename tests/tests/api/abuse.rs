@@ -4,15 +4,14 @@
 use std::time::Duration;
 
 use backend::auth::lockout::LockoutPolicy;
-use backend::client::TrustedProxies;
-use backend::config::RateLimit;
+use backend::http::client_ip::TrustedProxies;
+use backend::http::throttle::RateLimit;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::User;
 
-use crate::db_test;
-use crate::helpers::*;
+use harness::*;
 
 const WRONG: &str = "not the password at all";
 
@@ -24,14 +23,13 @@ fn lockout(threshold: u32, base_seconds: i64, max_seconds: i64) -> LockoutPolicy
     }
 }
 
-async fn user(admin: &Client, id: i32) -> User {
-    json(admin.get(&format!("/api/v1/users/{id}")).await).await
-}
-
 db_test!(
     lockout_refuses_even_the_right_password_until_an_admin_unlocks,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.lockout = lockout(3, 600, 900))
+            .spawn()
+            .await;
         let (admin, _) = app.admin().await;
         let (_, bob) = app.member(&admin, "bob", "user").await;
         let client = app.client();
@@ -43,7 +41,7 @@ db_test!(
                 StatusCode::UNAUTHORIZED
             );
         }
-        let locked = user(&admin, bob.id).await;
+        let locked = admin.user_ok(bob.id).await;
         assert!(locked.locked_until.is_some_and(|until| until > Utc::now()));
 
         let locked_body = error_of(client.login("bob", PASSWORD).await).await;
@@ -90,7 +88,10 @@ db_test!(
 );
 
 db_test!(a_success_clears_the_failure_count, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.lockout = lockout(3, 600, 900))
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     for _ in 0..2 {
@@ -104,7 +105,10 @@ db_test!(a_success_clears_the_failure_count, |db| async move {
 });
 
 db_test!(lockout_waits_grow_after_each_failure, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.lockout = lockout(2, 2, 60)).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.lockout = lockout(2, 2, 60))
+        .spawn()
+        .await;
     let (admin, _) = app.admin().await;
     let (_, bob) = app.member(&admin, "bob", "user").await;
     let client = app.client();
@@ -114,14 +118,14 @@ db_test!(lockout_waits_grow_after_each_failure, |db| async move {
 
     client.login("bob", WRONG).await;
     client.login("bob", WRONG).await;
-    let first = wait_of(&user(&admin, bob.id).await);
+    let first = wait_of(&admin.user_ok(bob.id).await);
     assert!((0.5..=2.5).contains(&first), "first lock ~2 s: {first}");
 
     // Once the lock lapses, the next failure locks again for twice as long.
-    let until = user(&admin, bob.id).await.locked_until.unwrap();
+    let until = admin.user_ok(bob.id).await.locked_until.unwrap();
     sleep_until(until).await;
     client.login("bob", WRONG).await;
-    let second = wait_of(&user(&admin, bob.id).await);
+    let second = wait_of(&admin.user_ok(bob.id).await);
     assert!((2.5..=4.5).contains(&second), "second lock ~4 s: {second}");
 });
 
@@ -133,7 +137,10 @@ async fn sleep_until(at: DateTime<Utc>) {
 db_test!(
     parallel_wrong_passwords_are_checked_at_most_threshold_times,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(5, 600, 900)).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.lockout = lockout(5, 600, 900))
+            .spawn()
+            .await;
         let (admin, _) = app.admin().await;
         let (_, bob) = app.member(&admin, "bob", "user").await;
         let attempts = (0..30).map(|_| {
@@ -171,7 +178,10 @@ fn rate(per_minute: u32, burst: u32) -> RateLimit {
 /// Throttling is in memory, per instance: one database backend is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit = rate(6, 3)).await;
+    let app = TestApp::builder(Backend::Sqlite)
+        .with(|s| s.limits.rate = rate(6, 3))
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     // Successful logins never spend the allowance.
@@ -217,7 +227,10 @@ async fn failed_logins_from_one_ip_run_into_429_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_recovery_request_counts() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit = rate(6, 3)).await;
+    let app = TestApp::builder(Backend::Sqlite)
+        .with(|s| s.limits.rate = rate(6, 3))
+        .spawn()
+        .await;
     let client = app.client();
     let forgot = json!({"method": "email", "identifier": "ada@example.com"});
     for _ in 0..3 {
@@ -236,11 +249,13 @@ async fn every_recovery_request_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.rate_limit = rate(1, 1);
-        s.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
-    })
-    .await;
+    let app = TestApp::builder(Backend::Sqlite)
+        .with(|s| {
+            s.limits.rate = rate(1, 1);
+            s.http.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
+        })
+        .spawn()
+        .await;
     let client = app.client();
     let login_from = |ip: &'static str| {
         client
@@ -269,7 +284,10 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers() {
     for secure in [false, true] {
-        let app = TestApp::spawn_with(Backend::Sqlite, |s| s.cookie_secure = secure).await;
+        let app = TestApp::builder(Backend::Sqlite)
+            .with(|s| s.http.cookie_secure = secure)
+            .spawn()
+            .await;
         let client = app.client();
         for (path, expected) in [
             ("/health", StatusCode::OK),
@@ -415,23 +433,20 @@ db_test!(
 db_test!(
     a_stolen_session_cannot_guess_the_password_either,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(3, 600, 900)).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.lockout = lockout(3, 600, 900))
+            .spawn()
+            .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
         client.login_ok("ada", PASSWORD).await;
-        let change = |current: &str| json!({"current_password": current, "new_password": "saffron glacier trombone 58"});
+        let new = "saffron glacier trombone 58";
         for _ in 0..3 {
-            let (status, error) =
-                error_of(client.post("/api/v1/auth/password", &change(WRONG)).await).await;
+            let (status, error) = error_of(client.change_password(WRONG, new).await).await;
             assert_eq!(status, StatusCode::BAD_REQUEST);
             assert_eq!(error["fields"]["current_password"], "is incorrect");
         }
-        let (_, error) = error_of(
-            client
-                .post("/api/v1/auth/password", &change(PASSWORD))
-                .await,
-        )
-        .await;
+        let (_, error) = error_of(client.change_password(PASSWORD, new).await).await;
         assert!(
             error["fields"]["current_password"]
                 .as_str()
@@ -450,7 +465,10 @@ db_test!(
 db_test!(
     a_new_password_lifts_the_lock_and_others_do_not_see_it,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.lockout = lockout(2, 600, 900)).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.lockout = lockout(2, 600, 900))
+            .spawn()
+            .await;
         let (admin, _) = app.admin().await;
         let (_, bob) = app.member(&admin, "bob", "user").await;
         let (carol, _) = app.member(&admin, "carol", "user").await;
@@ -458,7 +476,7 @@ db_test!(
             app.client().login("bob", WRONG).await;
         }
         let path = format!("/api/v1/users/{}", bob.id);
-        assert!(user(&admin, bob.id).await.locked_until.is_some());
+        assert!(admin.user_ok(bob.id).await.locked_until.is_some());
         let seen_by_carol: User = json(carol.get(&path).await).await;
         assert_eq!(
             seen_by_carol.locked_until, None,

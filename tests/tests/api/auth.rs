@@ -4,8 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{Role, User};
 
-use crate::db_test;
-use crate::helpers::*;
+use harness::*;
 
 db_test!(
     first_signup_becomes_admin_later_ones_users,
@@ -368,9 +367,7 @@ db_test!(update_me_changes_only_profile_fields, |db| async move {
     let (bob, bob_user) = app.member(&admin, "bob", "user").await;
 
     let res = bob
-        .put(
-            "/api/v1/auth/me",
-            &json!({"first_name": "Robert", "email": "Robert@Example.org", "role": "admin", "id": 1}),
+        .update_me(&json!({"first_name": "Robert", "email": "Robert@Example.org", "role": "admin", "id": 1}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -385,28 +382,18 @@ db_test!(update_me_changes_only_profile_fields, |db| async move {
     assert_eq!(me.last_name, bob_user.last_name, "absent fields stay");
     assert!(me.updated_at >= bob_user.updated_at);
 
-    let (status, error) = error_of(
-        bob.put("/api/v1/auth/me", &json!({"email": "ADMIN@example.com"}))
-            .await,
-    )
-    .await;
+    let (status, error) =
+        error_of(bob.update_me(&json!({"email": "ADMIN@example.com"})).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(error["fields"]["email"].is_string());
 
-    let (status, error) = error_of(
-        bob.put("/api/v1/auth/me", &json!({"mobile": "call me"}))
-            .await,
-    )
-    .await;
+    let (status, error) = error_of(bob.update_me(&json!({"mobile": "call me"})).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error["fields"]["mobile"].is_string());
 
     let (status, error) = error_of(
-        bob.put(
-            "/api/v1/auth/me",
-            &json!({"security_question": "Favourite colour?"}),
-        )
-        .await,
+        bob.update_me(&json!({"security_question": "Favourite colour?"}))
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -415,10 +402,7 @@ db_test!(update_me_changes_only_profile_fields, |db| async move {
         "a new question needs its answer"
     );
     let res = bob
-        .put(
-            "/api/v1/auth/me",
-            &json!({"security_question": "Favourite colour?", "security_answer": "teal"}),
-        )
+        .update_me(&json!({"security_question": "Favourite colour?", "security_answer": "teal"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 });
@@ -446,24 +430,11 @@ db_test!(password_change_ends_every_old_session, |db| async move {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["fields"]["current_password"], "is incorrect");
 
-    let (status, error) = error_of(
-        client
-            .post(
-                "/api/v1/auth/password",
-                &json!({"current_password": PASSWORD, "new_password": "adaadaadaada1"}),
-            )
-            .await,
-    )
-    .await;
+    let (status, error) = error_of(client.change_password(PASSWORD, "adaadaadaada1").await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error["fields"]["new_password"].is_string());
 
-    let res = client
-        .post(
-            "/api/v1/auth/password",
-            &json!({"current_password": PASSWORD, "new_password": new_password}),
-        )
-        .await;
+    let res = client.change_password(PASSWORD, new_password).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(
         session_set_cookie(&res).is_some(),
@@ -541,7 +512,10 @@ db_test!(
 );
 
 db_test!(secure_cookies_use_the_host_prefix, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.cookie_secure = true).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.http.cookie_secure = true)
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     let res = client.login("ada", PASSWORD).await;

@@ -3,8 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::db_test;
-use crate::helpers::*;
+use harness::*;
 
 db_test!(health_and_readiness, |db| async move {
     let app = TestApp::spawn(db).await;
@@ -16,7 +15,7 @@ db_test!(health_and_readiness, |db| async move {
 });
 
 /// The committed `openapi/openapi.json` must be what the server serves; regenerate
-/// it with `cargo run -p backend -- openapi > openapi/openapi.json`.
+/// it with `cargo xtask openapi`.
 #[tokio::test]
 async fn committed_spec_is_current() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -27,7 +26,7 @@ async fn committed_spec_is_current() {
     let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(
         served == committed,
-        "openapi/openapi.json is stale: run `cargo run -p backend -- openapi > openapi/openapi.json`"
+        "openapi/openapi.json is stale: run `cargo xtask openapi`"
     );
 }
 

@@ -7,8 +7,7 @@ use bcrypt::Version;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, Value};
 
-use crate::db_test;
-use crate::helpers::*;
+use harness::*;
 
 /// The old app's table, exactly as it created it.
 const LEGACY_SCHEMA: &str = "CREATE TABLE users (id INT PRIMARY KEY AUTO_INCREMENT, \
@@ -303,9 +302,7 @@ db_test!(
 
         // An account deleted after the import is not brought back by a re-run.
         let dave: shared::UserPage = json(admin.get("/api/v1/users?q=dave").await).await;
-        let res = admin
-            .delete(&format!("/api/v1/users/{}", dave.items[0].id))
-            .await;
+        let res = admin.delete_user(dave.items[0].id).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let after_delete = legacy::import(&target, &passwords, &legacy.url, false)
             .await

@@ -5,78 +5,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::db_test;
-use crate::helpers::*;
-use crate::mail_sink::ReceivedMail;
+use harness::*;
 
-pub(crate) const ANSWER: &str = "Rex the dog";
 pub(crate) const NEW_PASSWORD: &str = "saffron glacier trombone 58";
-
-async fn forgot(client: &Client, method: &str, identifier: &str) -> reqwest::Response {
-    client
-        .post(
-            "/api/v1/password/forgot",
-            &json!({"method": method, "identifier": identifier}),
-        )
-        .await
-}
-
-async fn verify(client: &Client, email: &str, otp: &str) -> reqwest::Response {
-    client
-        .post(
-            "/api/v1/password/verify-otp",
-            &json!({"method": "email", "identifier": email, "otp": otp}),
-        )
-        .await
-}
-
-async fn answer(client: &Client, flow_token: &str, answer: &str) -> reqwest::Response {
-    client
-        .post(
-            "/api/v1/password/answer",
-            &json!({"flow_token": flow_token, "security_answer": answer}),
-        )
-        .await
-}
-
-pub(crate) async fn reset(client: &Client, reset_token: &str, password: &str) -> reqwest::Response {
-    client
-        .post(
-            "/api/v1/password/reset",
-            &json!({"reset_token": reset_token, "new_password": password}),
-        )
-        .await
-}
-
-/// Requests a code for `email` and returns the `n`th mail to it (1-based).
-pub(crate) async fn mailed_code(
-    app: &TestApp,
-    client: &Client,
-    email: &str,
-    n: usize,
-) -> ReceivedMail {
-    assert_eq!(
-        forgot(client, "email", email).await.status(),
-        StatusCode::ACCEPTED
-    );
-    app.mail.wait_for(email, n).await.pop().unwrap()
-}
-
-pub(crate) async fn flow_token(client: &Client, email: &str, code: &str) -> String {
-    let body: Value = json(verify(client, email, code).await).await;
-    body["flow_token"]
-        .as_str()
-        .expect("a flow token")
-        .to_owned()
-}
-
-pub(crate) async fn reset_token(client: &Client, flow_token: &str) -> String {
-    let body: Value = json(answer(client, flow_token, ANSWER).await).await;
-    body["reset_token"]
-        .as_str()
-        .expect("a reset token")
-        .to_owned()
-}
 
 async fn assert_invalid(res: reqwest::Response, why: &str) {
     let (status, error) = error_of(res).await;
@@ -90,7 +21,7 @@ db_test!(recovery_end_to_end, |db| async move {
     let old_session = app.client();
     old_session.login_ok("ada", PASSWORD).await;
 
-    let res = forgot(&client, "email", "ADA@example.com").await;
+    let res = client.forgot("email", "ADA@example.com").await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let mail = app.mail.wait_for("ada@example.com", 1).await.remove(0);
     assert!(mail.subject.contains("User Management"), "{}", mail.subject);
@@ -108,26 +39,26 @@ db_test!(recovery_end_to_end, |db| async move {
         "the code is not in the subject"
     );
 
-    let res = verify(&client, "ada@example.com", &code).await;
+    let res = client.verify_otp("ada@example.com", &code).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["security_question"], "Name of your first pet?");
     let flow = body["flow_token"].as_str().unwrap().to_owned();
 
-    let res = answer(&client, &flow, "  rex   THE dog ").await;
+    let res = client.answer(&flow, "  rex   THE dog ").await;
     assert_eq!(res.status(), StatusCode::OK, "answers compare normalised");
     let reset_token = json::<Value>(res).await["reset_token"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let (status, error) = error_of(reset(&client, &reset_token, "password123456").await).await;
+    let (status, error) = error_of(client.reset(&reset_token, "password123456").await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         error["fields"]["new_password"].is_string(),
         "the policy applies"
     );
-    let res = reset(&client, &reset_token, NEW_PASSWORD).await;
+    let res = client.reset(&reset_token, NEW_PASSWORD).await;
     assert_eq!(
         res.status(),
         StatusCode::NO_CONTENT,
@@ -153,13 +84,15 @@ db_test!(recovery_end_to_end, |db| async move {
     );
 
     assert_invalid(
-        reset(&client, &reset_token, "another fine passphrase 9").await,
+        client
+            .reset(&reset_token, "another fine passphrase 9")
+            .await,
         "reset token reused",
     )
     .await;
-    assert_invalid(answer(&client, &flow, ANSWER).await, "flow token reused").await;
+    assert_invalid(client.answer(&flow, ANSWER).await, "flow token reused").await;
     assert_invalid(
-        verify(&client, "ada@example.com", &code).await,
+        client.verify_otp("ada@example.com", &code).await,
         "code reused",
     )
     .await;
@@ -173,7 +106,7 @@ db_test!(
         let mut req = account("ada");
         req.mobile = "+44 7700 900123".into();
         client.signup_ok(&req).await;
-        let res = forgot(&client, "mobile", "+447700900123").await;
+        let res = client.forgot("mobile", "+447700900123").await;
         assert_eq!(res.status(), StatusCode::ACCEPTED);
         let code = app.mail.wait_for("ada@example.com", 1).await[0].code();
         let res = client
@@ -192,9 +125,9 @@ db_test!(
         let app = TestApp::spawn(db).await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
-        let unknown = forgot(&client, "email", "nobody@example.com").await;
-        let unknown_mobile = forgot(&client, "mobile", "+19995550000").await;
-        let known = forgot(&client, "email", "ada@example.com").await;
+        let unknown = client.forgot("email", "nobody@example.com").await;
+        let unknown_mobile = client.forgot("mobile", "+19995550000").await;
+        let known = client.forgot("email", "ada@example.com").await;
         let bodies = [
             (unknown.status(), unknown.text().await.unwrap()),
             (
@@ -207,8 +140,8 @@ db_test!(
         assert_eq!(bodies[1], bodies[2]);
         assert_eq!(bodies[2].0, StatusCode::ACCEPTED);
         app.mail.wait_for("ada@example.com", 1).await;
-        let (status, a) = error_of(verify(&client, "nobody@example.com", "123456").await).await;
-        let (_, b) = error_of(verify(&client, "ada@example.com", "000000").await).await;
+        let (status, a) = error_of(client.verify_otp("nobody@example.com", "123456").await).await;
+        let (_, b) = error_of(client.verify_otp("ada@example.com", "000000").await).await;
         assert_eq!(
             (status, &a),
             (StatusCode::BAD_REQUEST, &b),
@@ -220,7 +153,7 @@ db_test!(
             "only the real account got mail"
         );
 
-        let (status, error) = error_of(forgot(&client, "email", "not-an-email").await).await;
+        let (status, error) = error_of(client.forgot("email", "not-an-email").await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(error["fields"]["identifier"].is_string());
     }
@@ -230,29 +163,25 @@ db_test!(five_wrong_tries_kill_the_code, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let code = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
+    let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 0..5 {
         assert_invalid(
-            verify(&client, "ada@example.com", wrong).await,
+            client.verify_otp("ada@example.com", wrong).await,
             &format!("wrong try {i}"),
         )
         .await;
     }
     assert_invalid(
-        verify(&client, "ada@example.com", &code).await,
+        client.verify_otp("ada@example.com", &code).await,
         "6th try, right code",
     )
     .await;
     client.login_ok("ada", PASSWORD).await;
 
-    let fresh = mailed_code(&app, &client, "ada@example.com", 2)
-        .await
-        .code();
+    let fresh = app.mailed_code(&client, "ada@example.com", 2).await.code();
     assert_eq!(
-        verify(&client, "ada@example.com", &fresh).await.status(),
+        client.verify_otp("ada@example.com", &fresh).await.status(),
         StatusCode::OK,
         "a new code revives"
     );
@@ -262,57 +191,57 @@ db_test!(wrong_answers_share_the_budget, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let code = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
+    let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..2 {
         assert_invalid(
-            verify(&client, "ada@example.com", wrong).await,
+            client.verify_otp("ada@example.com", wrong).await,
             "wrong code",
         )
         .await;
     }
-    let flow = flow_token(&client, "ada@example.com", &code).await;
+    let flow = client.flow_token_ok("ada@example.com", &code).await;
     for _ in 0..3 {
-        let (status, error) = error_of(answer(&client, &flow, "wrong answer").await).await;
+        let (status, error) = error_of(client.answer(&flow, "wrong answer").await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(error["fields"]["security_answer"], "is incorrect");
     }
     assert_invalid(
-        answer(&client, &flow, ANSWER).await,
+        client.answer(&flow, ANSWER).await,
         "2 wrong codes + 3 wrong answers spent it",
     )
     .await;
 });
 
 db_test!(codes_expire, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.otp_ttl = Duration::from_secs(2)).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.recovery.code_ttl = Duration::from_secs(2))
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let code = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
+    let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_invalid(
-        verify(&client, "ada@example.com", &code).await,
+        client.verify_otp("ada@example.com", &code).await,
         "expired code",
     )
     .await;
 });
 
 db_test!(flow_and_reset_tokens_expire, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.otp_ttl = Duration::from_secs(2)).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.recovery.code_ttl = Duration::from_secs(2))
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let code = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
-    let flow = flow_token(&client, "ada@example.com", &code).await;
-    let reset_token = reset_token(&client, &flow).await;
+    let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
+    let flow = client.flow_token_ok("ada@example.com", &code).await;
+    let reset_token = client.reset_token_ok(&flow).await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_invalid(
-        reset(&client, &reset_token, NEW_PASSWORD).await,
+        client.reset(&reset_token, NEW_PASSWORD).await,
         "expired reset token",
     )
     .await;
@@ -323,21 +252,17 @@ db_test!(a_new_code_replaces_the_old_one, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let first = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
-    let second = mailed_code(&app, &client, "ada@example.com", 2)
-        .await
-        .code();
+    let first = app.mailed_code(&client, "ada@example.com", 1).await.code();
+    let second = app.mailed_code(&client, "ada@example.com", 2).await.code();
     if first != second {
         assert_invalid(
-            verify(&client, "ada@example.com", &first).await,
+            client.verify_otp("ada@example.com", &first).await,
             "replaced code",
         )
         .await;
     }
     assert_eq!(
-        verify(&client, "ada@example.com", &second).await.status(),
+        client.verify_otp("ada@example.com", &second).await.status(),
         StatusCode::OK
     );
 });
@@ -348,19 +273,15 @@ db_test!(
         let app = TestApp::spawn(db).await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
-        let code = mailed_code(&app, &client, "ada@example.com", 1)
-            .await
-            .code();
+        let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
         let statuses = futures::future::join_all(
-            (0..12).map(|_| async { verify(&client, "ada@example.com", &code).await.status() }),
+            (0..12).map(|_| async { client.verify_otp("ada@example.com", &code).await.status() }),
         )
         .await;
         let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
         assert_eq!(ok, 1, "one code, one use: {statuses:?}");
 
-        let code = mailed_code(&app, &client, "ada@example.com", 2)
-            .await
-            .code();
+        let code = app.mailed_code(&client, "ada@example.com", 2).await.code();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let mixed = futures::future::join_all((0..16).map(|i| {
             let otp = if i % 4 == 3 {
@@ -372,7 +293,7 @@ db_test!(
             async move {
                 (
                     otp.clone(),
-                    verify(&client, "ada@example.com", &otp).await.status(),
+                    client.verify_otp("ada@example.com", &otp).await.status(),
                 )
             }
         }))
@@ -380,17 +301,15 @@ db_test!(
         let ok = mixed.iter().filter(|(_, s)| *s == StatusCode::OK).count();
         assert!(ok <= 1, "{mixed:?}");
 
-        let code = mailed_code(&app, &client, "ada@example.com", 3)
-            .await
-            .code();
+        let code = app.mailed_code(&client, "ada@example.com", 3).await.code();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let storm = futures::future::join_all(
-            (0..20).map(|_| async { verify(&client, "ada@example.com", wrong).await.status() }),
+            (0..20).map(|_| async { client.verify_otp("ada@example.com", wrong).await.status() }),
         )
         .await;
         assert!(storm.iter().all(|s| *s == StatusCode::BAD_REQUEST));
         assert_invalid(
-            verify(&client, "ada@example.com", &code).await,
+            client.verify_otp("ada@example.com", &code).await,
             "20 parallel wrong tries spent the budget of 5, not more",
         )
         .await;
@@ -403,11 +322,9 @@ db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
     client.signup_ok(&account("ada")).await;
     let mut last = String::new();
     for n in 1..=5 {
-        last = mailed_code(&app, &client, "ada@example.com", n)
-            .await
-            .code();
+        last = app.mailed_code(&client, "ada@example.com", n).await.code();
     }
-    let res = forgot(&client, "email", "ada@example.com").await;
+    let res = client.forgot("email", "ada@example.com").await;
     assert_eq!(
         res.status(),
         StatusCode::ACCEPTED,
@@ -419,7 +336,7 @@ db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        verify(&client, "ada@example.com", &last).await.status(),
+        client.verify_otp("ada@example.com", &last).await.status(),
         StatusCode::OK,
         "a capped request does not replace the mailed code"
     );
@@ -430,33 +347,31 @@ db_test!(steps_cannot_be_skipped, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
-    let code = mailed_code(&app, &client, "ada@example.com", 1)
-        .await
-        .code();
-    let flow = flow_token(&client, "ada@example.com", &code).await;
+    let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
+    let flow = client.flow_token_ok("ada@example.com", &code).await;
     assert_invalid(
-        reset(&client, &flow, NEW_PASSWORD).await,
+        client.reset(&flow, NEW_PASSWORD).await,
         "a flow token is not a reset token",
     )
     .await;
     assert_invalid(
-        reset(&client, "deadbeef", NEW_PASSWORD).await,
+        client.reset("deadbeef", NEW_PASSWORD).await,
         "made-up reset token",
     )
     .await;
     assert_invalid(
-        answer(&client, "deadbeef", ANSWER).await,
+        client.answer("deadbeef", ANSWER).await,
         "made-up flow token",
     )
     .await;
-    let reset_token = reset_token(&client, &flow).await;
+    let reset_token = client.reset_token_ok(&flow).await;
     assert_invalid(
-        answer(&client, &reset_token, ANSWER).await,
+        client.answer(&reset_token, ANSWER).await,
         "a reset token is not a flow token",
     )
     .await;
     assert_eq!(
-        reset(&client, &reset_token, NEW_PASSWORD).await.status(),
+        client.reset(&reset_token, NEW_PASSWORD).await.status(),
         StatusCode::NO_CONTENT
     );
 });
@@ -467,14 +382,16 @@ db_test!(
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
-        let app = TestApp::spawn_with(db, |s| {
-            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
-        })
-        .await;
+        let app = TestApp::builder(db)
+            .with(|s| {
+                s.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+            })
+            .spawn()
+            .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
-        let known = forgot(&client, "email", "ada@example.com").await;
-        let unknown = forgot(&client, "email", "nobody@example.com").await;
+        let known = client.forgot("email", "ada@example.com").await;
+        let unknown = client.forgot("email", "nobody@example.com").await;
         assert_eq!(known.status(), StatusCode::ACCEPTED);
         let known = known.text().await.unwrap();
         assert_eq!(known, unknown.text().await.unwrap());
@@ -488,11 +405,14 @@ db_test!(
 db_test!(
     without_smtp_the_dev_mailer_writes_eml_files,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.smtp_url = None).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.mail.smtp_url = None)
+            .spawn()
+            .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
         assert_eq!(
-            forgot(&client, "email", "ada@example.com").await.status(),
+            client.forgot("email", "ada@example.com").await.status(),
             StatusCode::ACCEPTED
         );
         let outbox = app.data_dir.join("outbox");
@@ -526,7 +446,7 @@ db_test!(
             .find(|r| r.len() == 6)
             .unwrap();
         assert_eq!(
-            verify(&client, "ada@example.com", code).await.status(),
+            client.verify_otp("ada@example.com", code).await.status(),
             StatusCode::OK
         );
         assert!(app.mail.received().is_empty(), "nothing went over SMTP");

@@ -6,8 +6,7 @@ use reqwest::header::{CONTENT_TYPE, ORIGIN};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::db_test;
-use crate::helpers::*;
+use harness::*;
 
 /// A cookie-authenticated request built by hand, so each header can be varied.
 async fn cookie_put(
@@ -141,7 +140,10 @@ db_test!(
     configured_origins_get_cors_with_credentials,
     |db| async move {
         let spa = "http://localhost:5173";
-        let app = TestApp::spawn_with(db, |s| s.allowed_origins = vec![spa.to_owned()]).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.http.allowed_origins = vec![spa.to_owned()])
+            .spawn()
+            .await;
         app.client().signup_ok(&account("ada")).await;
         let http = &app.client_without_origin().http;
         let preflight = http
@@ -181,7 +183,10 @@ db_test!(
 );
 
 db_test!(sessions_expire_after_the_configured_ttl, |db| async move {
-    let app = TestApp::spawn_with(db, |s| s.session_ttl = Duration::from_secs(2)).await;
+    let app = TestApp::builder(db)
+        .with(|s| s.session.ttl = Duration::from_secs(2))
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     let login = client.login("ada", PASSWORD).await;
@@ -202,7 +207,10 @@ db_test!(sessions_expire_after_the_configured_ttl, |db| async move {
 db_test!(
     active_cookie_sessions_are_renewed_past_half_their_life,
     |db| async move {
-        let app = TestApp::spawn_with(db, |s| s.session_ttl = Duration::from_secs(4)).await;
+        let app = TestApp::builder(db)
+            .with(|s| s.session.ttl = Duration::from_secs(4))
+            .spawn()
+            .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
         client.login_ok("ada", PASSWORD).await;
@@ -225,11 +233,13 @@ db_test!(
 );
 
 db_test!(renewal_stops_at_the_absolute_lifetime, |db| async move {
-    let app = TestApp::spawn_with(db, |s| {
-        s.session_ttl = Duration::from_secs(4);
-        s.session_absolute_ttl = Duration::from_secs(5);
-    })
-    .await;
+    let app = TestApp::builder(db)
+        .with(|s| {
+            s.session.ttl = Duration::from_secs(4);
+            s.session.absolute_ttl = Duration::from_secs(5);
+        })
+        .spawn()
+        .await;
     let client = app.client();
     client.signup_ok(&account("ada")).await;
     client.login_ok("ada", PASSWORD).await;
@@ -403,7 +413,10 @@ async fn a_dead_database_gives_fast_503s() {
             .rsplit_once('@')
             .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@"))
     );
-    let app = TestApp::spawn_on(Backend::Mysql, &relayed, |_| {}).await;
+    let app = TestApp::builder(Backend::Mysql)
+        .mysql_url(&relayed)
+        .spawn()
+        .await;
     let (admin, _) = app.admin().await;
     assert_eq!(admin.get("/ready").await.status(), StatusCode::OK);
 

@@ -4,14 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{Role, User, UserPage};
 
-use crate::db_test;
-use crate::helpers::*;
-
-async fn page(client: &Client, query: &str) -> UserPage {
-    let res = client.get(&format!("/api/v1/users{query}")).await;
-    assert_eq!(res.status(), StatusCode::OK, "{query}");
-    res.json().await.unwrap()
-}
+use harness::*;
 
 fn usernames(page: &UserPage) -> Vec<&str> {
     page.items.iter().map(|u| u.username.as_str()).collect()
@@ -23,26 +16,26 @@ db_test!(list_paginates_with_totals, |db| async move {
     let creates = (0..11).map(|i| {
         let admin = admin.clone();
         async move {
-            let res = admin
-                .post("/api/v1/users", &account(&format!("user{i:02}")))
-                .await;
+            let res = admin.create_user(&account(&format!("user{i:02}"))).await;
             assert_eq!(res.status(), StatusCode::CREATED);
         }
     });
     futures::future::join_all(creates).await;
 
-    let first = page(&admin, "?per_page=5&sort=username").await;
+    let first = admin.list_users_ok("?per_page=5&sort=username").await;
     assert_eq!((first.total, first.page, first.per_page), (12, 1, 5));
     assert_eq!(
         usernames(&first),
         ["admin", "user00", "user01", "user02", "user03"]
     );
-    let third = page(&admin, "?per_page=5&page=3&sort=username").await;
+    let third = admin
+        .list_users_ok("?per_page=5&page=3&sort=username")
+        .await;
     assert_eq!(usernames(&third), ["user09", "user10"]);
-    let beyond = page(&admin, "?per_page=5&page=9").await;
+    let beyond = admin.list_users_ok("?per_page=5&page=9").await;
     assert!(beyond.items.is_empty());
     assert_eq!(beyond.total, 12);
-    let default = page(&admin, "").await;
+    let default = admin.list_users_ok("").await;
     assert_eq!(
         (default.page, default.per_page, default.items.len()),
         (1, 20, 12)
@@ -97,10 +90,7 @@ db_test!(
             req.last_name = last.into();
             req.email = email.into();
             req.mobile = mobile.into();
-            assert_eq!(
-                admin.post("/api/v1/users", &req).await.status(),
-                StatusCode::CREATED
-            );
+            assert_eq!(admin.create_user(&req).await.status(), StatusCode::CREATED);
         }
         for (q, expected) in [
             ("ada", vec!["ada"]),
@@ -117,7 +107,7 @@ db_test!(
             ("_nder", vec![]),
             ("zzz", vec![]),
         ] {
-            let found = page(&admin, &format!("?q={q}&sort=username")).await;
+            let found = admin.list_users_ok(&format!("?q={q}&sort=username")).await;
             assert_eq!(usernames(&found), expected, "q={q}");
             assert_eq!(found.total as usize, expected.len(), "q={q}");
         }
@@ -131,35 +121,35 @@ db_test!(list_sorts_and_filters_by_role, |db| async move {
         app.member(&admin, name, role).await;
     }
     assert_eq!(
-        usernames(&page(&admin, "?sort=username").await),
+        usernames(&admin.list_users_ok("?sort=username").await),
         ["admin", "bob", "carol", "dave"]
     );
     assert_eq!(
-        usernames(&page(&admin, "?sort=-username").await),
+        usernames(&admin.list_users_ok("?sort=-username").await),
         ["dave", "carol", "bob", "admin"]
     );
     assert_eq!(
-        usernames(&page(&admin, "?sort=-email").await),
+        usernames(&admin.list_users_ok("?sort=-email").await),
         ["dave", "carol", "bob", "admin"]
     );
-    let by_creation = page(&admin, "?sort=created_at").await;
+    let by_creation = admin.list_users_ok("?sort=created_at").await;
     let ids: Vec<i32> = by_creation.items.iter().map(|u| u.id).collect();
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),
         "oldest first, ties by id: {ids:?}"
     );
-    let newest_first = page(&admin, "?sort=-created_at").await;
+    let newest_first = admin.list_users_ok("?sort=-created_at").await;
     assert_eq!(newest_first.items.first().unwrap().username, "dave");
-    let logins = page(&admin, "?sort=-last_login_at").await;
+    let logins = admin.list_users_ok("?sort=-last_login_at").await;
     assert!(
         logins.items.iter().all(|u| u.last_login_at.is_some()),
         "every member logged in"
     );
 
-    let admins = page(&admin, "?role=admin&sort=username").await;
+    let admins = admin.list_users_ok("?role=admin&sort=username").await;
     assert_eq!(usernames(&admins), ["admin", "bob"]);
     assert_eq!(admins.total, 2);
-    let users = page(&admin, "?role=user&sort=username").await;
+    let users = admin.list_users_ok("?role=user&sort=username").await;
     assert_eq!(usernames(&users), ["carol", "dave"]);
 });
 
@@ -186,34 +176,21 @@ db_test!(users_read_but_only_admins_manage, |db| async move {
     let (bob, bob_user) = app.member(&admin, "bob", "user").await;
     let (_, carol) = app.member(&admin, "carol", "user").await;
 
-    assert_eq!(page(&bob, "").await.total, 3, "users can list");
-    let one: User = json(bob.get(&format!("/api/v1/users/{}", carol.id)).await).await;
+    assert_eq!(bob.list_users_ok("").await.total, 3, "users can list");
+    let one: User = json(bob.get_user(carol.id).await).await;
     assert_eq!(one.username, "carol", "users can read one");
 
     let forbidden = [
-        bob.post("/api/v1/users", &account("mallory")).await,
-        bob.put(
-            &format!("/api/v1/users/{}", carol.id),
-            &json!({"first_name": "X"}),
-        )
-        .await,
-        bob.delete(&format!("/api/v1/users/{}", carol.id)).await,
-        bob.delete(&format!("/api/v1/users/{}", bob_user.id)).await,
-        bob.put(
-            &format!("/api/v1/users/{}", bob_user.id),
-            &json!({"role": "admin"}),
-        )
-        .await,
-        bob.put(
-            &format!("/api/v1/users/{}", admin_user.id),
-            &json!({"role": "user"}),
-        )
-        .await,
-        bob.put(
-            &format!("/api/v1/users/{}", bob_user.id),
-            &json!({"password": "a brand new passphrase"}),
-        )
-        .await,
+        bob.create_user(&account("mallory")).await,
+        bob.update_user(carol.id, &json!({"first_name": "X"})).await,
+        bob.delete_user(carol.id).await,
+        bob.delete_user(bob_user.id).await,
+        bob.update_user(bob_user.id, &json!({"role": "admin"}))
+            .await,
+        bob.update_user(admin_user.id, &json!({"role": "user"}))
+            .await,
+        bob.update_user(bob_user.id, &json!({"password": "a brand new passphrase"}))
+            .await,
     ];
     for (i, res) in forbidden.into_iter().enumerate() {
         let (status, error) = error_of(res).await;
@@ -224,8 +201,8 @@ db_test!(users_read_but_only_admins_manage, |db| async move {
     assert_eq!(me.role, Role::User);
 
     let res = bob
-        .put(
-            &format!("/api/v1/users/{}", bob_user.id),
+        .update_user(
+            bob_user.id,
             &json!({"last_name": "Builder", "role": "user"}),
         )
         .await;
@@ -237,8 +214,8 @@ db_test!(users_read_but_only_admins_manage, |db| async move {
     assert_eq!(json::<User>(res).await.last_name, "Builder");
 
     let res = admin
-        .put(
-            &format!("/api/v1/users/{}", carol.id),
+        .update_user(
+            carol.id,
             &json!({"first_name": "Caroline", "role": "admin"}),
         )
         .await;
@@ -248,17 +225,17 @@ db_test!(users_read_but_only_admins_manage, |db| async move {
         ("Caroline", Role::Admin)
     );
 
-    let created: User = json(admin.post("/api/v1/users", &account("erin")).await).await;
+    let created: User = json(admin.create_user(&account("erin")).await).await;
     assert_eq!(
         created.role,
         Role::User,
         "default role for admin-created accounts"
     );
-    let res = admin.delete(&format!("/api/v1/users/{}", created.id)).await;
+    let res = admin.delete_user(created.id).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let (status, _) = error_of(admin.get(&format!("/api/v1/users/{}", created.id)).await).await;
+    let (status, _) = error_of(admin.get_user(created.id).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = error_of(admin.delete(&format!("/api/v1/users/{}", created.id)).await).await;
+    let (status, _) = error_of(admin.delete_user(created.id).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = error_of(
         admin
@@ -324,12 +301,7 @@ db_test!(
             StatusCode::UNAUTHORIZED,
             "demotion ends the sessions"
         );
-        let (status, _) = error_of(
-            second
-                .delete(&format!("/api/v1/users/{}", second_user.id))
-                .await,
-        )
-        .await;
+        let (status, _) = error_of(second.delete_user(second_user.id).await).await;
         assert_eq!(status, StatusCode::CONFLICT, "second is now the last admin");
     }
 );
@@ -340,9 +312,7 @@ db_test!(deleting_a_user_ends_their_sessions, |db| async move {
     let (bob, bob_user) = app.member(&admin, "bob", "user").await;
     let token = app.client_without_origin().token("bob", PASSWORD).await;
     assert_eq!(bob.me().await.status(), StatusCode::OK);
-    let res = admin
-        .delete(&format!("/api/v1/users/{}", bob_user.id))
-        .await;
+    let res = admin.delete_user(bob_user.id).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(bob.me().await.status(), StatusCode::UNAUTHORIZED);
     let bearer = app.client_without_origin().with_bearer(&token);
@@ -361,10 +331,7 @@ db_test!(
         let (bob, bob_user) = app.member(&admin, "bob", "user").await;
         let new_password = "copper canyon meridian 77";
         let res = admin
-            .put(
-                &format!("/api/v1/users/{}", bob_user.id),
-                &json!({"password": new_password}),
-            )
+            .update_user(bob_user.id, &json!({"password": new_password}))
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.unwrap();
@@ -430,12 +397,7 @@ db_test!(demotion_ends_bearer_tokens_too, |db| async move {
     let token = app.client_without_origin().token("second", PASSWORD).await;
     let api = app.client_without_origin().with_bearer(&token);
     assert_eq!(api.me().await.status(), StatusCode::OK);
-    let res = admin
-        .put(
-            &format!("/api/v1/users/{}", second.id),
-            &json!({"role": "user"}),
-        )
-        .await;
+    let res = admin.update_user(second.id, &json!({"role": "user"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(api.me().await.status(), StatusCode::UNAUTHORIZED);
 });

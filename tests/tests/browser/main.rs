@@ -3,12 +3,8 @@
 //! app (`frontend/dist`, built by `cargo xtask test`) with a fresh database and a real
 //! SMTP server. Selectors are `data-testid`s; every wait polls for a condition.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-#[path = "../api/mail_sink.rs"]
-#[allow(dead_code)]
-mod mail_sink;
+// A test is a story told in order; splitting it would hide the plot.
+#![allow(clippy::too_many_lines)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,7 +13,7 @@ use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Element, Page};
 use futures::StreamExt;
-use helpers::{Backend, PASSWORD, TestApp, account};
+use harness::{Backend, PASSWORD, TestApp, account};
 use shared::User;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -37,11 +33,11 @@ async fn spawn_app(configure: impl FnOnce(&mut backend::config::Settings)) -> Te
         dist.join("index.html").is_file(),
         "the browser app is not built: run `cargo xtask test` (it builds frontend/dist first)"
     );
-    TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.static_dir = dist;
-        configure(s);
-    })
-    .await
+    TestApp::builder(Backend::Sqlite)
+        .with(|s| s.paths.static_dir = dist)
+        .with(configure)
+        .spawn()
+        .await
 }
 
 /// A headless Chromium with a fresh profile; killed when dropped, even on panic.
@@ -66,7 +62,7 @@ impl Chromium {
             "Chromium is required for the browser tests: apt-get install -y chromium chromium-driver"
         );
         let profile =
-            TempDir(std::env::temp_dir().join(format!("um-chromium-{}", helpers::unique())));
+            TempDir(std::env::temp_dir().join(format!("um-chromium-{}", harness::unique())));
         let config = BrowserConfig::builder()
             .chrome_executable(CHROMIUM)
             .disable_default_args()
@@ -442,7 +438,7 @@ async fn users_see_no_admin_actions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_session_returns_to_login_and_back() {
-    let app = spawn_app(|s| s.session_ttl = Duration::from_secs(3)).await;
+    let app = spawn_app(|s| s.session.ttl = Duration::from_secs(3)).await;
     let (admin, _) = app.admin().await;
     drop(admin);
     let chromium = Chromium::launch().await;

@@ -1,0 +1,335 @@
+//! Accounts: mutations on the `users` table. Every rule that needs the database
+//! (unique values, "keep one admin") is enforced here, atomically; who may change
+//! what is in [`policy`], the reads are in `query`.
+
+mod admins;
+pub mod policy;
+mod query;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set};
+use secrecy::SecretString;
+use shared::{NewAccount, ProfileChanges, Role, User};
+
+pub use self::admins::{any_admin, close_first_admin_claim};
+pub use self::query::{find, find_by_login, get, list, replace_password_hash};
+use crate::auth::lockout;
+use crate::auth::password::{HashError, Passwords};
+use crate::auth::session;
+use crate::clock::now;
+use crate::db::{self, entity::user};
+
+/// Why an account change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("no such account")]
+    NotFound,
+    /// Values that must be unique and are already taken by another account.
+    #[error("already in use: {}", .0.join(", "))]
+    Duplicate(Vec<&'static str>),
+    /// A state rule such as "keep one admin".
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The caller may not make this change.
+    #[error("{0}")]
+    NotAllowed(&'static str),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    #[error(transparent)]
+    Database(DbErr),
+}
+
+impl From<DbErr> for AccountError {
+    /// A unique-key violation names the taken field; see `explain_duplicates` for
+    /// the full list.
+    fn from(err: DbErr) -> Self {
+        match db::duplicate_column(&err) {
+            Some(field) => AccountError::Duplicate(vec![field]),
+            None => AccountError::Database(err),
+        }
+    }
+}
+
+/// An account as the API shows it. Whether it is locked is derived here, so a lock
+/// that ran out shows as none.
+pub fn to_api(model: user::Model) -> User {
+    let locked_until = model
+        .locked_until
+        .filter(|_| lockout::is_locked(&model, Utc::now()));
+    User {
+        locked_until,
+        disabled_at: model.disabled_at,
+        role: model.role,
+        id: model.id,
+        first_name: model.first_name,
+        last_name: model.last_name,
+        username: model.username,
+        email: model.email,
+        mobile: model.mobile,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        last_login_at: model.last_login_at,
+    }
+}
+
+/// Creates an account. With no explicit role, the first account of an empty database
+/// becomes the admin and every later one a user.
+pub async fn create(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    account: NewAccount,
+    role: Option<Role>,
+) -> Result<user::Model, AccountError> {
+    let (password_hash, answer_hash) = tokio::try_join!(
+        passwords.hash(SecretString::from(account.password.into_inner())),
+        passwords.hash(SecretString::from(account.security_answer.into_inner())),
+    )?;
+    let unique = UniqueValues {
+        username: account.username.into_inner(),
+        email: account.email.into_inner(),
+        mobile: account.mobile.into_inner(),
+    };
+    let now = now();
+    let model = user::ActiveModel {
+        first_name: Set(account.first_name.into_inner()),
+        last_name: Set(account.last_name.into_inner()),
+        username: Set(unique.username.clone()),
+        email: Set(unique.email.clone()),
+        mobile: Set(unique.mobile.clone()),
+        password_hash: Set(password_hash),
+        security_question: Set(Some(account.security_question.into_inner())),
+        security_answer_hash: Set(Some(answer_hash)),
+        role: Set(role.unwrap_or(Role::User)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        ..Default::default()
+    };
+    let txn = db::begin_write(db).await?;
+    let model = match model.insert(&txn).await {
+        Ok(model) => model,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            return Err(explain_duplicates(db, err, &unique, None).await);
+        }
+    };
+    let model = admins::settle_first_admin(&txn, model, role).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The values of an account that no other account may share.
+struct UniqueValues {
+    username: String,
+    email: String,
+    mobile: String,
+}
+
+/// Turns a unique-key violation into a 409 naming every taken field, not just the
+/// one the database happened to check first. Runs only on the error path.
+async fn explain_duplicates(
+    db: &DatabaseConnection,
+    err: DbErr,
+    values: &UniqueValues,
+    exclude: Option<i32>,
+) -> AccountError {
+    if db::duplicate_column(&err).is_none() {
+        return err.into();
+    }
+    match query::taken_fields(db, values, exclude).await {
+        Ok(fields) if !fields.is_empty() => AccountError::Duplicate(fields),
+        _ => err.into(),
+    }
+}
+
+/// Everything an update may change, already validated and hashed.
+#[derive(Default)]
+pub struct Update {
+    pub profile: ProfileChanges,
+    pub security_answer_hash: Option<String>,
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+}
+
+/// Profile changes ready to store: the new security answer, if any, hashed.
+pub async fn profile_update(
+    passwords: &Passwords,
+    mut profile: ProfileChanges,
+) -> Result<Update, AccountError> {
+    let security_answer_hash = match profile.security_answer.take() {
+        Some(answer) => Some(
+            passwords
+                .hash(SecretString::from(answer.into_inner()))
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Update {
+        profile,
+        security_answer_hash,
+        ..Default::default()
+    })
+}
+
+/// An applied update: the account as stored now, and what changed.
+#[derive(Debug)]
+pub struct Updated {
+    pub user: user::Model,
+    /// Names of the fields whose value changed (secrets by name only).
+    pub changed: Vec<&'static str>,
+    pub previous_role: Role,
+}
+
+impl Updated {
+    pub fn role_changed(&self) -> bool {
+        self.user.role != self.previous_role
+    }
+}
+
+/// Applies `update` to account `id` in one transaction. Demoting the last admin is
+/// refused; a role or password change ends every session of the account.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i32,
+    update: Update,
+) -> Result<Updated, AccountError> {
+    let demotes = update.role.is_some_and(|r| r != Role::Admin);
+    let (txn, current) = admins::lock_for_change(db, id, update.role.is_some(), demotes).await?;
+    let ends_sessions =
+        update.role.is_some_and(|r| r != current.role) || update.password_hash.is_some();
+    let unique = unique_after(&current, &update.profile);
+    let before = current.clone();
+    let updated = match apply(current, update).update(&txn).await {
+        Ok(updated) => updated,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            return Err(explain_duplicates(db, err, &unique, Some(id)).await);
+        }
+    };
+    if ends_sessions {
+        session::revoke_all(&txn, id).await?;
+    }
+    txn.commit().await?;
+    Ok(Updated {
+        previous_role: before.role,
+        changed: changed_fields(&before, &updated),
+        user: updated,
+    })
+}
+
+/// The unique values account `current` will have once `profile` is applied.
+fn unique_after(current: &user::Model, profile: &ProfileChanges) -> UniqueValues {
+    let pick = |new: Option<&str>, old: &str| new.unwrap_or(old).to_owned();
+    UniqueValues {
+        username: pick(
+            profile.username.as_ref().map(|v| v.as_str()),
+            &current.username,
+        ),
+        email: pick(profile.email.as_ref().map(|v| v.as_str()), &current.email),
+        mobile: pick(profile.mobile.as_ref().map(|v| v.as_str()), &current.mobile),
+    }
+}
+
+fn apply(current: user::Model, update: Update) -> user::ActiveModel {
+    let mut model = current.into_active_model();
+    let p = update.profile;
+    if let Some(v) = p.first_name {
+        model.first_name = Set(v.into_inner());
+    }
+    if let Some(v) = p.last_name {
+        model.last_name = Set(v.into_inner());
+    }
+    if let Some(v) = p.username {
+        model.username = Set(v.into_inner());
+    }
+    if let Some(v) = p.email {
+        model.email = Set(v.into_inner());
+    }
+    if let Some(v) = p.mobile {
+        model.mobile = Set(v.into_inner());
+    }
+    if let Some(v) = p.security_question {
+        model.security_question = Set(Some(v.into_inner()));
+    }
+    if let Some(hash) = update.security_answer_hash {
+        model.security_answer_hash = Set(Some(hash));
+    }
+    if let Some(role) = update.role {
+        model.role = Set(role);
+    }
+    if let Some(hash) = update.password_hash {
+        model.password_hash = Set(hash);
+        // A new password (reset, admin, change) starts with a clean slate.
+        model.failed_logins = Set(0);
+        model.locked_until = Set(None);
+    }
+    model.updated_at = Set(now());
+    model
+}
+
+fn changed_fields(before: &user::Model, after: &user::Model) -> Vec<&'static str> {
+    [
+        ("first_name", before.first_name != after.first_name),
+        ("last_name", before.last_name != after.last_name),
+        ("username", before.username != after.username),
+        ("email", before.email != after.email),
+        ("mobile", before.mobile != after.mobile),
+        (
+            "security_question",
+            before.security_question != after.security_question,
+        ),
+        (
+            "security_answer",
+            before.security_answer_hash != after.security_answer_hash,
+        ),
+        ("role", before.role != after.role),
+        ("password", before.password_hash != after.password_hash),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+/// Deletes account `id` (its sessions go with it), unless it is the last admin.
+/// Returns the account as it was.
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<user::Model, AccountError> {
+    let (txn, current) = admins::lock_for_change(db, id, true, true).await?;
+    session::revoke_all(&txn, id).await?;
+    user::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(current)
+}
+
+/// Disables account `id` (ending its sessions) or enables it again. The last active
+/// admin cannot be disabled. Returns the account and whether anything changed.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    id: i32,
+    disabled: bool,
+) -> Result<(user::Model, bool), AccountError> {
+    let (txn, current) = admins::lock_for_change(db, id, true, disabled).await?;
+    if disabled == current.disabled_at.is_some() {
+        txn.commit().await?;
+        return Ok((current, false));
+    }
+    let mut model = current.into_active_model();
+    model.disabled_at = Set(disabled.then(now));
+    model.updated_at = Set(now());
+    let updated = model.update(&txn).await?;
+    if disabled {
+        session::revoke_all(&txn, id).await?;
+    }
+    txn.commit().await?;
+    Ok((updated, true))
+}
+
+/// Lifts a lockout of account `id` and restarts its failure count. Returns the
+/// account as it is now and whether it was locked.
+pub async fn unlock(db: &DatabaseConnection, id: i32) -> Result<(user::Model, bool), AccountError> {
+    let mut user = get(db, id).await?;
+    let was_locked = lockout::is_locked(&user, Utc::now());
+    lockout::clear(db, user.id).await?;
+    user.failed_logins = 0;
+    user.locked_until = None;
+    Ok((user, was_locked))
+}

@@ -1,0 +1,375 @@
+//! Typed settings read from the environment (and an optional `.env`), in sections that
+//! start-up and the CLI hand down to the layer each one configures. Bad values stop
+//! start-up with one line naming the variable; secrets never appear in `Debug`.
+
+mod env;
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub use self::env::{ConfigError, Env};
+use crate::auth::lockout::LockoutPolicy;
+use crate::db::DatabaseSettings;
+use crate::http::client_ip::TrustedProxies;
+use crate::http::origins::normalize_origin;
+use crate::http::throttle::RateLimit;
+use crate::mail::MailSettings;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shown in mail.
+    pub app_name: String,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub session: SessionSettings,
+    /// Failed logins before an account locks, and how long it stays locked.
+    pub lockout: LockoutPolicy,
+    pub limits: Limits,
+    pub mail: MailSettings,
+    pub recovery: RecoverySettings,
+    pub paths: Paths,
+}
+
+/// How the server listens and whom it believes.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub bind_addr: SocketAddr,
+    /// `Secure` and the `__Host-` prefix on the session cookie, and HSTS.
+    pub cookie_secure: bool,
+    /// Origins allowed besides the app's own (CORS and the CSRF origin check).
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+#[derive(Clone)]
+pub struct SessionSettings {
+    /// Signs session tokens and keys the recovery codes' HMAC.
+    pub jwt_secret: SecretString,
+    /// Lifetime of a token; cookies renew while the user is active.
+    pub ttl: Duration,
+    /// A login never lasts longer than this, however active.
+    pub absolute_ttl: Duration,
+}
+
+impl std::fmt::Debug for SessionSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionSettings")
+            .field("ttl", &self.ttl)
+            .field("absolute_ttl", &self.absolute_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionSettings {
+    /// The secret's bytes, for the token keys.
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// What one client may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Per client IP: failed logins, tokens and signups; recovery requests.
+    pub rate: RateLimit,
+    /// Largest accepted JSON body.
+    pub json_body: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RecoverySettings {
+    /// Lifetime of a recovery code and of each recovery step's token.
+    pub code_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Where the embedded database, the generated JWT secret and similar files live.
+    pub data_dir: PathBuf,
+    /// The built browser app (`trunk build` output), served at `/`.
+    pub static_dir: PathBuf,
+}
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds settings from any key lookup; unset and empty mean "use the default".
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let paths = Paths {
+            data_dir: PathBuf::from(env.string_or("DATA_DIR", || "data".to_owned())),
+            static_dir: PathBuf::from(env.string_or("STATIC_DIR", || "frontend/dist".to_owned())),
+        };
+        let app_name = env.string_or("APP_NAME", || "User Management".to_owned());
+        Ok(Self {
+            database: database(&env, &paths)?,
+            http: http(&env)?,
+            session: session(&env, &paths)?,
+            lockout: lockout(&env)?,
+            limits: Limits {
+                rate: RateLimit {
+                    per_minute: env.count("RATE_LIMIT_PER_MINUTE", 60, 1_000_000)?,
+                    burst: env.count("RATE_LIMIT_BURST", 30, 1_000_000)?,
+                },
+                json_body: 64 * 1024,
+            },
+            mail: mail(&env, &app_name)?,
+            recovery: RecoverySettings {
+                code_ttl: env.seconds("OTP_TTL_SECONDS", 600, 24 * 60 * 60)?,
+            },
+            paths,
+            app_name,
+        })
+    }
+}
+
+fn database<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    paths: &Paths,
+) -> Result<DatabaseSettings, ConfigError> {
+    let url = env.string_or("DATABASE_URL", || {
+        format!("sqlite://{}/users.db?mode=rwc", paths.data_dir.display())
+    });
+    if !(url.starts_with("sqlite:") || url.starts_with("mysql:")) {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            "must start with sqlite:// or mysql://",
+        ));
+    }
+    Ok(DatabaseSettings {
+        url,
+        timeout: Duration::from_secs(2),
+        max_connections: 10,
+    })
+}
+
+fn http<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<HttpSettings, ConfigError> {
+    let bind_addr: SocketAddr = env.parsed(
+        "BIND_ADDR",
+        || SocketAddr::from(([127, 0, 0, 1], 8080)),
+        |raw| raw.parse().ok(),
+        "must be host:port, e.g. 127.0.0.1:8080",
+    )?;
+    let allowed_origins = env.list(
+        "ALLOWED_ORIGINS",
+        |entry| normalize_origin(entry).ok(),
+        |bad| format!("'{bad}' is not an origin like https://app.example.com"),
+    )?;
+    let proxies = env.list("TRUSTED_PROXIES", TrustedProxies::parse_entry, |bad| {
+        format!("'{bad}' is not an IP address or network like 10.0.0.0/8")
+    })?;
+    Ok(HttpSettings {
+        cookie_secure: env.flag("COOKIE_SECURE", !bind_addr.ip().is_loopback())?,
+        bind_addr,
+        allowed_origins,
+        trusted_proxies: TrustedProxies::new(proxies),
+    })
+}
+
+fn session<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    paths: &Paths,
+) -> Result<SessionSettings, ConfigError> {
+    let jwt_secret = match env.get("JWT_SECRET") {
+        Some(secret) => {
+            secret::check_secret_length(&secret).map_err(|m| ConfigError::new("JWT_SECRET", m))?;
+            SecretString::from(secret)
+        }
+        None => secret::load_or_create_secret(&paths.data_dir.join("jwt_secret"))
+            .map_err(|m| ConfigError::new("JWT_SECRET", m))?,
+    };
+    Ok(SessionSettings {
+        jwt_secret,
+        ttl: env.minutes("SESSION_TTL_MINUTES", 30, 24 * 60)?,
+        absolute_ttl: Duration::from_secs(12 * 60 * 60),
+    })
+}
+
+fn lockout<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<LockoutPolicy, ConfigError> {
+    let wait = |key, default| -> Result<chrono::Duration, ConfigError> {
+        let wait = env.seconds(key, default, 24 * 60 * 60)?;
+        Ok(chrono::Duration::from_std(wait).expect("at most a day"))
+    };
+    let lockout = LockoutPolicy {
+        threshold: env.count("LOCKOUT_THRESHOLD", 10, 1000)?,
+        base: wait("LOCKOUT_BASE_SECONDS", 60)?,
+        max: wait("LOCKOUT_MAX_SECONDS", 15 * 60)?,
+    };
+    if lockout.max < lockout.base {
+        return Err(ConfigError::new(
+            "LOCKOUT_MAX_SECONDS",
+            "must be at least LOCKOUT_BASE_SECONDS",
+        ));
+    }
+    Ok(lockout)
+}
+
+fn mail<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    app_name: &str,
+) -> Result<MailSettings, ConfigError> {
+    let smtp_url = env.parsed(
+        "SMTP_URL",
+        || None,
+        |url| {
+            (url.starts_with("smtp://") || url.starts_with("smtps://"))
+                .then(|| Some(SecretString::from(url.to_owned())))
+        },
+        "must start with smtp:// or smtps://, e.g. smtps://user:pass@smtp.example.com:465",
+    )?;
+    let from = env
+        .string_or("MAIL_FROM", || format!("{app_name} <no-reply@localhost>"))
+        .parse()
+        .map_err(|_| {
+            ConfigError::new(
+                "MAIL_FROM",
+                "must be an address like App <no-reply@example.com>",
+            )
+        })?;
+    Ok(MailSettings {
+        smtp_url,
+        timeout: env.seconds("SMTP_TIMEOUT_SECONDS", 10, 300)?,
+        from,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("cfg-test-{}", rand::random::<u64>()));
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("DATA_DIR".into())
+            .or_insert(dir.display().to_string());
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.http.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.session.ttl, Duration::from_secs(30 * 60));
+        assert!(
+            !s.http.cookie_secure,
+            "loopback bind means plain http is fine"
+        );
+        assert!(
+            s.database.url.starts_with("sqlite://")
+                && s.database.url.ends_with("users.db?mode=rwc")
+        );
+        let again = settings(&[("DATA_DIR", s.paths.data_dir.to_str().unwrap())]).unwrap();
+        assert_eq!(
+            again.session.jwt_secret.expose_secret(),
+            s.session.jwt_secret.expose_secret(),
+            "a generated secret is kept across restarts"
+        );
+        std::fs::remove_dir_all(&s.paths.data_dir).unwrap();
+    }
+
+    #[test]
+    fn public_bind_means_secure_cookie() {
+        let s = settings(&[("BIND_ADDR", "0.0.0.0:80"), ("JWT_SECRET", &"k".repeat(32))]).unwrap();
+        assert!(s.http.cookie_secure);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (var, value) in [
+            ("JWT_SECRET", "too-short"),
+            ("BIND_ADDR", "nowhere"),
+            ("SESSION_TTL_MINUTES", "0"),
+            ("SESSION_TTL_MINUTES", "ten"),
+            ("COOKIE_SECURE", "maybe"),
+            ("ALLOWED_ORIGINS", "https://ok.example.com,ftp://x"),
+            ("DATABASE_URL", "postgres://x"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+            ("OTP_TTL_SECONDS", "0"),
+            ("SMTP_TIMEOUT_SECONDS", "soon"),
+            ("LOCKOUT_THRESHOLD", "0"),
+            ("LOCKOUT_BASE_SECONDS", "-5"),
+            ("RATE_LIMIT_PER_MINUTE", "lots"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+        ] {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var);
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn messages_stay_as_documented() {
+        for (var, value, message) in [
+            (
+                "SESSION_TTL_MINUTES",
+                "0",
+                "must be a whole number of minutes from 1 to 1440",
+            ),
+            (
+                "OTP_TTL_SECONDS",
+                "0",
+                "must be a whole number of seconds from 1 to 86400",
+            ),
+            (
+                "LOCKOUT_THRESHOLD",
+                "0",
+                "must be a whole number from 1 to 1000",
+            ),
+            (
+                "ALLOWED_ORIGINS",
+                "https://ok.example.com,ftp://x",
+                "'ftp://x' is not an origin like https://app.example.com",
+            ),
+            (
+                "TRUSTED_PROXIES",
+                "10.0.0.0/8, proxy.local",
+                "'proxy.local' is not an IP address or network like 10.0.0.0/8",
+            ),
+            (
+                "MAIL_FROM",
+                "not an address",
+                "must be an address like App <no-reply@example.com>",
+            ),
+        ] {
+            assert_eq!(settings(&[(var, value)]).unwrap_err().message, message);
+        }
+        let reversed = settings(&[
+            ("LOCKOUT_BASE_SECONDS", "600"),
+            ("LOCKOUT_MAX_SECONDS", "60"),
+        ]);
+        assert_eq!(
+            reversed.unwrap_err().to_string(),
+            "LOCKOUT_MAX_SECONDS: must be at least LOCKOUT_BASE_SECONDS"
+        );
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let secret = "s".repeat(40);
+        let s = settings(&[
+            ("JWT_SECRET", &secret),
+            ("DATABASE_URL", "mysql://app:hunter2@db:3306/users"),
+            ("SMTP_URL", "smtps://mailer:smtp-pass@smtp.example.com:465"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        for hidden in [secret.as_str(), "hunter2", "smtp-pass"] {
+            assert!(!debug.contains(hidden), "{debug}");
+        }
+        assert!(debug.contains("mysql://app:***@db:3306/users"), "{debug}");
+    }
+}

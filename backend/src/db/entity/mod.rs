@@ -1,0 +1,11 @@
+//! SeaORM entities, one per table; the schema itself lives in the `migration` crate.
+//! Columns holding one of a fixed set of values are typed ([`shared::Role`],
+//! [`shared::SessionKind`], [`shared::AuditAction`], [`shared::Outcome`],
+//! [`password_recovery::Step`]), so no code compares them as strings.
+
+pub mod audit_event;
+pub mod first_admin;
+pub mod legacy_import;
+pub mod password_recovery;
+pub mod session;
+pub mod user;

@@ -1,0 +1,150 @@
+//! The database: the connection pool (short timeouts, so a dead database yields quick
+//! 503s), the migrations, write transactions, the entities, and what its errors mean.
+
+pub mod entity;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Where the data lives and how long to wait for it.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// `sqlite://...` or `mysql://...`.
+    pub url: String,
+    /// Connect and acquire timeout of the pool.
+    pub timeout: Duration,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url_password(&self.url))
+            .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `mysql://app:secret@db/x` -> `mysql://app:***@db/x`.
+pub fn redact_url_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    if settings.is_sqlite() {
+        create_sqlite_folder(&settings.url)?;
+    }
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(0)
+        .connect_timeout(settings.timeout)
+        .acquire_timeout(settings.timeout)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .context("could not connect to the database (DATABASE_URL)")
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("database migrations failed")
+}
+
+/// How many migrations have not run yet.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// `sqlite://data/users.db?mode=rwc` needs `data/` to exist.
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!("could not create the database folder {}", parent.display())
+        })?;
+    }
+    Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so it waits its turn under the busy timeout; a deferred
+/// transaction that reads first would instead fail at once when another connection
+/// wrote meanwhile. MySQL ignores the option (its row locks do this job).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// The column of a unique-key violation on `users`. The keys are named after their
+/// column (see the migrations), and both SQLite and MySQL name the key or column in
+/// the message.
+pub fn duplicate_column(err: &DbErr) -> Option<&'static str> {
+    let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() else {
+        return None;
+    };
+    // MySQL: "Duplicate entry '...' for key 'users_email_key'" (the value may contain
+    // any word, so match the key); SQLite: "UNIQUE constraint failed: users.email".
+    let message = message.to_lowercase();
+    ["username", "email", "mobile"].into_iter().find(|field| {
+        message.contains(&format!("'users_{field}_key'"))
+            || message.ends_with(&format!("users.{field}"))
+    })
+}
+
+/// Pool timeouts, refused connections and lost lock races (MySQL deadlock or lock wait
+/// timeout, SQLite busy): the database is down or contended, which deserves a quick
+/// retry rather than a failure.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_) => true,
+                Sqlx::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // MySQL 1213 deadlock, 1205 lock wait timeout; SQLite 5/517 busy, 6 locked.
+                    ["1213", "1205", "5", "517", "6"].contains(&code.as_ref())
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}

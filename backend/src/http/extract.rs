@@ -1,0 +1,168 @@
+//! What handlers take as arguments besides the body: who is calling ([`CurrentUser`],
+//! [`AdminUser`]), from where ([`ClientInfo`]), and which account a path names
+//! ([`AccountPath`]). Taking one is what makes a route require it.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use anyhow::Context;
+use chrono::Utc;
+use futures::future::{LocalBoxFuture, Ready, ready};
+use shared::{Role, SessionKind};
+
+use crate::audit::ClientInfo;
+use crate::auth::session;
+use crate::db::entity::user;
+use crate::http::client_ip::client_info;
+use crate::http::cookie::RenewedCookie;
+use crate::http::error::ApiError;
+use crate::http::origins;
+use crate::http::state::AppState;
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+/// The authenticated account behind a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub session_id: String,
+    pub via: Via,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
+    }
+}
+
+/// An authenticated admin: anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+impl Deref for AdminUser {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = authenticate(&req).await?;
+            if !current.is_admin() {
+                return Err(ApiError::Forbidden("Only admins may do this."));
+            }
+            Ok(AdminUser(current))
+        })
+    }
+}
+
+impl FromRequest for ClientInfo {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).map(|state| client_info(req, &state.proxies)))
+    }
+}
+
+/// The account id in a `/users/{id}` path; anything but a number is a 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPath {
+    pub id: i32,
+}
+
+impl FromRequest for AccountPath {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let id = web::Path::<i32>::from_request(req, payload).into_inner();
+        ready(id.map(|id| AccountPath {
+            id: id.into_inner(),
+        }))
+    }
+}
+
+fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
+    Ok(req
+        .app_data::<web::Data<AppState>>()
+        .context("application state is not registered")?)
+}
+
+/// A bearer token wins over the cookie. Other `Authorization` schemes (say, Basic
+/// added by a proxy) are not ours and leave the cookie in charge.
+fn credential(req: &HttpRequest, state: &AppState) -> Option<(String, Via)> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    if let Some((_, token)) = bearer {
+        return Some((token.trim().to_owned(), Via::Bearer));
+    }
+    let cookie = req.cookie(state.cookie.name())?;
+    Some((cookie.value().to_owned(), Via::Cookie))
+}
+
+/// Who sent `req`: the extractors' work, also callable where a missing session is
+/// not an error (logout). A cookie session past half its life is extended, and the
+/// renewed cookie left for the renewal middleware to send.
+pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
+    let state = state(req)?;
+    let (token, via) = credential(req, state).ok_or(ApiError::Unauthorized)?;
+    let auth = &state.auth;
+    let claims = auth.tokens.decode(&token).ok_or(ApiError::Unauthorized)?;
+    if via == Via::Cookie && !req.method().is_safe() {
+        origins::check_cookie_request(req, &state.origins)?;
+    }
+    let (session, user) = session::find_live(&state.db, &claims.sid)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if claims.sub != session.user_id.to_string() {
+        return Err(ApiError::Unauthorized);
+    }
+    let remaining = claims.expires_at() - Utc::now();
+    let renew = via == Via::Cookie
+        && session.kind == SessionKind::Cookie
+        && remaining < auth.lifetimes.ttl / 2;
+    if renew {
+        let extended = session::extend(&state.db, &session, auth.lifetimes.ttl).await?;
+        if let Some(expires_at) = extended {
+            let token = auth.tokens.issue(user.id, &session.id, expires_at)?;
+            req.extensions_mut()
+                .insert(RenewedCookie(state.cookie.for_session(token, expires_at)));
+        }
+    } else {
+        session::touch(&state.db, &session).await?;
+    }
+    Ok(CurrentUser {
+        user,
+        session_id: session.id,
+        via,
+    })
+}

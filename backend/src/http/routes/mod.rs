@@ -1,0 +1,43 @@
+//! One module per area, each with `configure`; handlers parse, call the domain and
+//! answer, nothing more.
+
+pub mod audit;
+pub mod auth;
+pub mod docs;
+pub mod health;
+pub mod recovery;
+pub mod sessions;
+pub mod spa;
+pub mod users;
+
+use actix_web::web;
+use anyhow::Context;
+use shared::FieldErrors;
+
+use crate::http::error::ApiError;
+
+/// Runs a check that costs CPU (zxcvbn's password estimate takes milliseconds) on the
+/// blocking pool, like hashing, so the async workers keep serving.
+pub async fn off_thread<T, F>(check: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, FieldErrors> + Send + 'static,
+{
+    web::block(check)
+        .await
+        .context("validation task failed")?
+        .map_err(ApiError::Validation)
+}
+
+/// The full paths of every throttled route, from the modules' own lists.
+pub fn throttled_paths() -> Vec<String> {
+    let area = |scope: &str, routes: Vec<crate::http::middleware::Throttled>| {
+        routes
+            .into_iter()
+            .map(|t| format!("/api/v1{scope}{}", t.path))
+            .collect::<Vec<_>>()
+    };
+    let mut paths = area(auth::SCOPE, auth::throttled());
+    paths.extend(area(recovery::SCOPE, recovery::throttled()));
+    paths
+}

@@ -1,0 +1,323 @@
+//! `/api/v1/users`: everyone logged in may read; admins manage; users may edit only
+//! their own profile, never a role.
+
+use actix_web::{HttpResponse, web};
+use secrecy::SecretString;
+use serde_json::json;
+use shared::{
+    AuditAction, CreateUserRequest, ErrorResponse, ListUsersQuery, Role, UpdateUserRequest, User,
+    UserPage,
+};
+
+use super::off_thread;
+use crate::accounts::{self, policy};
+use crate::audit::{self, ClientInfo};
+use crate::http::error::ApiError;
+use crate::http::extract::{AccountPath, AdminUser, CurrentUser};
+use crate::http::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/users")
+            .route("", web::get().to(list_users))
+            .route("", web::post().to(create_user))
+            .route("/{id}", web::get().to(get_user))
+            .route("/{id}", web::put().to(update_user))
+            .route("/{id}", web::delete().to(delete_user))
+            .route("/{id}/disable", web::post().to(disable_user))
+            .route("/{id}/enable", web::post().to(enable_user))
+            .route("/{id}/unlock", web::post().to(unlock_user)),
+    );
+}
+
+/// List accounts, a page at a time.
+///
+/// `q` is a case-insensitive prefix match on username, email, first name, last name or
+/// mobile ("ada lov" matches first + last name). Sorted by `created_at` unless `sort`
+/// says otherwise.
+#[utoipa::path(
+    get, path = "/api/v1/users", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(ListUsersQuery),
+    responses(
+        (status = 200, description = "One page of accounts", body = UserPage),
+        (status = 400, description = "Invalid paging, sort or filter", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<ListUsersQuery>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    let params = query.validate().map_err(ApiError::Validation)?;
+    let (items, total) = accounts::list(&state.db, &params).await?;
+    Ok(web::Json(UserPage {
+        items: items
+            .into_iter()
+            .map(|user| policy::shown_to(&current.user, accounts::to_api(user)))
+            .collect(),
+        total,
+        page: params.page,
+        per_page: params.per_page,
+    }))
+}
+
+/// Create an account (admins).
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Account created", body = User),
+        (status = 400, description = "Invalid fields", body = ErrorResponse),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = admin.user.id))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    admin: AdminUser,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let role = body.role.unwrap_or(Role::User);
+    let body = body.into_inner();
+    let account = off_thread(move || body.account.validate()).await?;
+    let user = accounts::create(&state.db, &state.auth.passwords, account, Some(role)).await?;
+    tracing::info!(created = user.id, role = %user.role, "account created by admin");
+    audit::Event::success(AuditAction::UserCreated)
+        .actor(&admin.user)
+        .target(&user)
+        .detail(json!({ "role": user.role }))
+        .record(&state.db, &client)
+        .await;
+    Ok(HttpResponse::Created().json(accounts::to_api(user)))
+}
+
+/// One account.
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    account: AccountPath,
+) -> Result<web::Json<User>, ApiError> {
+    let user = accounts::get(&state.db, account.id).await?;
+    Ok(web::Json(policy::shown_to(
+        &current.user,
+        accounts::to_api(user),
+    )))
+}
+
+/// Change an account.
+///
+/// Admins may change anyone, including `role` and `password` (which ends that
+/// account's sessions). Users may change only their own profile fields. The last admin
+/// cannot be demoted.
+#[utoipa::path(
+    put, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated account", body = User),
+        (status = 400, description = "Invalid fields", body = ErrorResponse),
+        (status = 403, description = "Not allowed to change this account or field", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "Value already in use, or the last admin would be demoted", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id, target = account.id))]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    current: CurrentUser,
+    account: AccountPath,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<web::Json<User>, ApiError> {
+    let id = account.id;
+    policy::check_update(&current.user, id, &body)?;
+    let target = match id == current.user.id {
+        true => current.user.clone(),
+        false => accounts::get(&state.db, id).await?,
+    };
+    let target = accounts::to_api(target);
+    let body = body.into_inner();
+    let changes = off_thread(move || body.validate(&target)).await?;
+    let mut update = accounts::profile_update(&state.auth.passwords, changes.profile).await?;
+    update.role = changes.role;
+    if let Some(password) = changes.password {
+        let secret = SecretString::from(password.into_inner());
+        update.password_hash = Some(state.auth.passwords.hash(secret).await?);
+    }
+    let updated = accounts::update(&state.db, id, update).await?;
+    record_update(&state, &client, &current, &updated).await;
+    Ok(web::Json(accounts::to_api(updated.user)))
+}
+
+/// Audits an admin's or a user's change: the changed fields, and a role change as
+/// its own event.
+async fn record_update(
+    state: &AppState,
+    client: &ClientInfo,
+    current: &CurrentUser,
+    updated: &accounts::Updated,
+) {
+    let fields: Vec<&str> = updated
+        .changed
+        .iter()
+        .copied()
+        .filter(|field| *field != "role")
+        .collect();
+    if !fields.is_empty() {
+        audit::Event::success(AuditAction::UserUpdated)
+            .actor(&current.user)
+            .target(&updated.user)
+            .detail(json!({ "fields": fields }))
+            .record(&state.db, client)
+            .await;
+    }
+    if updated.role_changed() {
+        audit::Event::success(AuditAction::RoleChanged)
+            .actor(&current.user)
+            .target(&updated.user)
+            .detail(json!({ "from": updated.previous_role, "to": updated.user.role }))
+            .record(&state.db, client)
+            .await;
+    }
+}
+
+/// Delete an account (admins). Its sessions end at once. The last admin cannot be
+/// deleted.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{id}", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "The last admin cannot be deleted", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = admin.user.id, target = account.id))]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    admin: AdminUser,
+    account: AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    let deleted = accounts::delete(&state.db, account.id).await?;
+    audit::Event::success(AuditAction::UserDeleted)
+        .actor(&admin.user)
+        .target(&deleted)
+        .record(&state.db, &client)
+        .await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disable an account (admins): it cannot log in and its sessions end, but nothing
+/// is deleted. You cannot disable yourself, nor the last active admin.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/disable", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The disabled account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+        (status = 409, description = "Your own account, or the last active admin", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = admin.user.id, target = account.id))]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    admin: AdminUser,
+    account: AccountPath,
+) -> Result<web::Json<User>, ApiError> {
+    policy::check_disable(&admin.user, account.id)?;
+    set_disabled(&state, &client, &admin, account.id, true).await
+}
+
+/// Enable a disabled account again (admins).
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/enable", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The enabled account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = admin.user.id, target = account.id))]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    admin: AdminUser,
+    account: AccountPath,
+) -> Result<web::Json<User>, ApiError> {
+    set_disabled(&state, &client, &admin, account.id, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    client: &ClientInfo,
+    admin: &AdminUser,
+    id: i32,
+    disabled: bool,
+) -> Result<web::Json<User>, ApiError> {
+    let (user, changed) = accounts::set_disabled(&state.db, id, disabled).await?;
+    if changed {
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        tracing::info!(target = id, %action, "account status changed");
+        audit::Event::success(action)
+            .actor(&admin.user)
+            .target(&user)
+            .record(&state.db, client)
+            .await;
+    }
+    Ok(web::Json(accounts::to_api(user)))
+}
+
+/// Unlock an account locked by failed logins (admins); its failure count restarts.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/unlock", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The unlocked account", body = User),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = admin.user.id, target = account.id))]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    admin: AdminUser,
+    account: AccountPath,
+) -> Result<web::Json<User>, ApiError> {
+    let (user, was_locked) = accounts::unlock(&state.db, account.id).await?;
+    audit::Event::success(AuditAction::Unlock)
+        .actor(&admin.user)
+        .target(&user)
+        .detail(json!({ "was_locked": was_locked }))
+        .record(&state.db, &client)
+        .await;
+    Ok(web::Json(accounts::to_api(user)))
+}

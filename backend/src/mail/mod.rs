@@ -1,0 +1,192 @@
+//! Outgoing mail, off the request path: handlers put messages on a queue; a worker
+//! delivers them over SMTP (lettre), retrying transient failures with backoff. With
+//! no `SMTP_URL`, a development mailer writes each message as an `.eml` file instead.
+//! What the messages say is in [`templates`].
+
+pub mod templates;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Messages waiting beyond this are dropped (and logged): a flood of requests must not
+/// grow memory without bound.
+const QUEUE_CAPACITY: usize = 1024;
+/// Deliveries in flight at once.
+const CONCURRENT_DELIVERIES: usize = 4;
+/// Tries per message, with 1 s, 2 s, 4 s... between them.
+const ATTEMPTS: u32 = 4;
+
+/// One message with a plain-text and an HTML part.
+#[derive(Clone)]
+pub struct Mail {
+    pub to: Mailbox,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// What the message is for, for logs (the body may hold a code: never logged).
+    pub kind: &'static str,
+}
+
+/// The mail server and the sender.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// Outgoing mail server; `None` selects the development mailer (`DATA_DIR/outbox`).
+    pub smtp_url: Option<SecretString>,
+    /// Per SMTP connection and command.
+    pub timeout: Duration,
+    pub from: Mailbox,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .field("from", &self.from.to_string())
+            .finish()
+    }
+}
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The development mailer: one `.eml` file per message in this folder.
+    Outbox(PathBuf),
+}
+
+impl Transport {
+    /// SMTP when `smtp_url` is set (`smtps://user:pass@host:465`,
+    /// `smtp://host:587?tls=required`, `smtp://127.0.0.1:2525`), else the outbox.
+    pub fn from_settings(settings: &MailSettings, outbox: PathBuf) -> anyhow::Result<Self> {
+        match &settings.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
+                    .timeout(Some(settings.timeout))
+                    .build();
+                Ok(Self::Smtp(transport))
+            }
+            None => Ok(Self::Outbox(outbox)),
+        }
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), DeliveryError> {
+        match self {
+            Self::Smtp(smtp) => match smtp.send(message).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_permanent() => Err(DeliveryError::Permanent(e.to_string())),
+                Err(e) => Err(DeliveryError::Transient(e.to_string())),
+            },
+            Self::Outbox(dir) => {
+                let name = format!(
+                    "{}-{:08x}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+                    rand::random::<u32>()
+                );
+                let path = dir.join(name);
+                let bytes = message.formatted();
+                let written = async {
+                    tokio::fs::create_dir_all(dir).await?;
+                    tokio::fs::write(&path, bytes).await
+                };
+                written
+                    .await
+                    .map_err(|e| DeliveryError::Transient(format!("{}: {e}", path.display())))?;
+                tracing::info!(
+                    path = %path.display(),
+                    "development mailer: message written (set SMTP_URL to send real mail)"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum DeliveryError {
+    Transient(String),
+    Permanent(String),
+}
+
+/// The sending side of the mail queue; cheap to clone.
+#[derive(Clone)]
+pub struct Mailer {
+    queue: mpsc::Sender<Mail>,
+}
+
+impl Mailer {
+    /// Starts the delivery worker on the current runtime.
+    pub fn start(transport: Transport, from: Mailbox) -> Self {
+        let (queue, mut inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
+        tokio::spawn(async move {
+            let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
+            while let Some(mail) = inbox.recv().await {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let (transport, from) = (transport.clone(), from.clone());
+                tokio::spawn(async move {
+                    deliver_with_retries(&transport, &from, mail).await;
+                    drop(slot);
+                });
+            }
+        });
+        Self { queue }
+    }
+
+    /// Queues `mail`; never waits and never fails the caller.
+    pub fn send(&self, mail: Mail) {
+        let kind = mail.kind;
+        if self.queue.try_send(mail).is_err() {
+            tracing::warn!(kind, "mail queue full or closed: message dropped");
+        }
+    }
+}
+
+async fn deliver_with_retries(transport: &Transport, from: &Mailbox, mail: Mail) {
+    let message = match build(from, &mail) {
+        Ok(message) => message,
+        Err(e) => {
+            tracing::error!(kind = mail.kind, error = %e, "could not build mail");
+            return;
+        }
+    };
+    for attempt in 1..=ATTEMPTS {
+        match transport.deliver(message.clone()).await {
+            Ok(()) => {
+                tracing::info!(kind = mail.kind, attempt, "mail delivered");
+                return;
+            }
+            Err(DeliveryError::Permanent(error)) => {
+                tracing::warn!(kind = mail.kind, %error, "mail refused permanently");
+                return;
+            }
+            Err(DeliveryError::Transient(error)) if attempt < ATTEMPTS => {
+                tracing::info!(kind = mail.kind, attempt, %error, "mail delivery failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+            }
+            Err(DeliveryError::Transient(error)) => {
+                tracing::warn!(kind = mail.kind, attempts = ATTEMPTS, %error, "mail delivery gave up");
+            }
+        }
+    }
+}
+
+fn build(from: &Mailbox, mail: &Mail) -> anyhow::Result<Message> {
+    Ok(Message::builder()
+        .from(from.clone())
+        .to(mail.to.clone())
+        .subject(&mail.subject)
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))?)
+}

@@ -1,0 +1,227 @@
+//! Password recovery: a 6-digit code by email, then the security question, then a new
+//! password. State lives in `password_recoveries`, one row per account, and every step
+//! is one conditional UPDATE (`store`): concurrent requests cannot skip a step, use
+//! a code or token twice, or spend more than the shared attempt budget.
+
+mod store;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore};
+use sea_orm::{DatabaseConnection, DbErr};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use shared::validate::{Password, SecurityAnswer};
+use shared::{Identifier, OTP_DIGITS};
+
+use crate::accounts::{self, AccountError, Update};
+use crate::auth::password::{HashError, Passwords};
+use crate::clock::now;
+use crate::db::entity::user;
+use crate::mail::Mailer;
+use crate::mail::templates::{Templates, Undeliverable};
+
+/// Wrong codes and wrong answers together, per code sent.
+pub const ATTEMPTS: i32 = 5;
+/// Codes mailed per account per hour; more requests get the same answer but no mail.
+pub const MAILS_PER_HOUR: i32 = 5;
+
+/// Why a recovery step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    /// A wrong, expired, used or unknown code or token: one answer for all.
+    #[error("the code or link is invalid or has expired")]
+    Invalid,
+    #[error("the security answer is incorrect")]
+    WrongAnswer,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Undeliverable(#[from] Undeliverable),
+}
+
+/// Everything the recovery flow needs besides the database.
+#[derive(Clone)]
+pub struct Recovery {
+    /// Key for the codes' HMAC, so a database dump alone does not reveal them (six
+    /// digits are trivial to brute-force from a plain hash).
+    code_key: Vec<u8>,
+    /// Lifetime of a code and of each step's token.
+    ttl: Duration,
+}
+
+impl Recovery {
+    pub fn new(code_key: &[u8], ttl: Duration) -> Self {
+        Self {
+            code_key: code_key.to_vec(),
+            ttl,
+        }
+    }
+
+    fn code_hash(&self, user_id: i32, code: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.code_key).expect("HMAC takes any key");
+        mac.update(format!("password-recovery:{user_id}:{code}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn expiry(&self) -> DateTime<Utc> {
+        now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(10))
+    }
+
+    /// Step 1, run off the request path. Mails a fresh code (replacing any earlier one)
+    /// if an account matches and its hourly mail budget allows. Returns the account,
+    /// if one matched, and whether a code was mailed.
+    pub async fn request_code(
+        &self,
+        db: &DatabaseConnection,
+        mailer: &Mailer,
+        templates: &Templates,
+        identifier: &Identifier,
+    ) -> Result<Option<(user::Model, bool)>, RecoveryError> {
+        let Some(user) = store::find_account(db, identifier).await? else {
+            tracing::info!("password recovery requested for no account");
+            return Ok(None);
+        };
+        let code = format!(
+            "{:0width$}",
+            rand::rng().random_range(0..1_000_000u32),
+            width = OTP_DIGITS
+        );
+        let issued =
+            store::issue_code(db, user.id, self.code_hash(user.id, &code), self.expiry()).await?;
+        if !issued {
+            tracing::info!(
+                user_id = user.id,
+                "recovery mail limit reached; no code sent"
+            );
+            return Ok(Some((user, false)));
+        }
+        mailer.send(templates.recovery_code(&user, &code)?);
+        tracing::info!(user_id = user.id, "recovery code issued");
+        Ok(Some((user, true)))
+    }
+
+    /// Step 2: the right code for this account, unexpired, within the attempt budget.
+    /// Returns the token for step 3 and the account (whose security question comes
+    /// next).
+    pub async fn verify_code(
+        &self,
+        db: &DatabaseConnection,
+        identifier: &Identifier,
+        code: &str,
+    ) -> Result<(String, user::Model), RecoveryError> {
+        let user = store::find_account(db, identifier)
+            .await?
+            .ok_or(RecoveryError::Invalid)?;
+        let token = new_token();
+        let advanced = store::pass_code(
+            db,
+            user.id,
+            &self.code_hash(user.id, code),
+            &token_hash(&token),
+            self.expiry(),
+        )
+        .await?;
+        if !advanced {
+            return Err(RecoveryError::Invalid);
+        }
+        tracing::info!(user_id = user.id, "recovery code verified");
+        Ok((token, user))
+    }
+
+    /// Step 3: the security answer for the flow behind `flow_token`. Wrong answers
+    /// spend the same budget as wrong codes. Returns the token for step 4.
+    pub async fn check_answer(
+        &self,
+        db: &DatabaseConnection,
+        passwords: &Passwords,
+        flow_token: &str,
+        answer: SecurityAnswer,
+    ) -> Result<String, RecoveryError> {
+        let hash = token_hash(flow_token);
+        if !store::spend_answer_attempt(db, &hash).await? {
+            return Err(RecoveryError::Invalid);
+        }
+        let (_, user) = store::find_flow(db, &hash)
+            .await?
+            .ok_or(RecoveryError::Invalid)?;
+        let matches = passwords
+            .verify(
+                SecretString::from(answer.into_inner()),
+                user.security_answer_hash,
+            )
+            .await?;
+        if !matches {
+            return Err(RecoveryError::WrongAnswer);
+        }
+        let token = new_token();
+        if !store::pass_answer(db, &hash, &token_hash(&token), self.expiry()).await? {
+            return Err(RecoveryError::Invalid);
+        }
+        tracing::info!(user_id = user.id, "recovery answer verified");
+        Ok(token)
+    }
+
+    /// The account a live reset token belongs to, for checking the new password
+    /// against the account's names before the token is spent.
+    pub async fn reset_account(
+        &self,
+        db: &DatabaseConnection,
+        reset_token: &str,
+    ) -> Result<user::Model, RecoveryError> {
+        let (flow, user) = store::find_flow(db, &token_hash(reset_token))
+            .await?
+            .ok_or(RecoveryError::Invalid)?;
+        if !store::is_live_reset(&flow) {
+            return Err(RecoveryError::Invalid);
+        }
+        Ok(user)
+    }
+
+    /// Step 4: spends the reset token, sets the password (which ends every session)
+    /// and mails a notice.
+    pub async fn reset_password(
+        &self,
+        db: &DatabaseConnection,
+        passwords: &Passwords,
+        (mailer, templates): (&Mailer, &Templates),
+        reset_token: &str,
+        user: user::Model,
+        password: Password,
+    ) -> Result<user::Model, RecoveryError> {
+        let password_hash = passwords
+            .hash(SecretString::from(password.into_inner()))
+            .await?;
+        if !store::spend_reset(db, user.id, &token_hash(reset_token)).await? {
+            return Err(RecoveryError::Invalid);
+        }
+        let update = Update {
+            password_hash: Some(password_hash),
+            ..Default::default()
+        };
+        let user = accounts::update(db, user.id, update).await?.user;
+        tracing::info!(
+            user_id = user.id,
+            "password reset through recovery; sessions ended"
+        );
+        mailer.send(templates.password_changed(&user)?);
+        Ok(user)
+    }
+}
+
+/// 256 random bits, hex-encoded; only its SHA-256 is stored.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
+}

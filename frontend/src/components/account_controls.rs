@@ -1,0 +1,110 @@
+//! What an admin can do to an account besides editing it: disable or enable it,
+//! unlock it after failed logins, end its sessions.
+
+use leptos::prelude::*;
+use shared::User;
+
+use crate::api;
+use crate::components::toast::use_toasts;
+use crate::format;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Control {
+    Disable,
+    Enable,
+    Unlock,
+    EndSessions,
+}
+
+impl Control {
+    fn done(self, username: &str) -> String {
+        match self {
+            Control::Disable => format!("Disabled {username}; their sessions ended."),
+            Control::Enable => format!("Enabled {username}."),
+            Control::Unlock => format!("Unlocked {username}."),
+            Control::EndSessions => format!("Ended the sessions of {username}."),
+        }
+    }
+}
+
+/// One account as the controls leave it, and the action that applies a control (its
+/// version moves with each one, for whatever shows the account's history).
+#[derive(Clone, Copy)]
+pub struct AccountControl {
+    account: RwSignal<User>,
+    action: Action<Control, ()>,
+}
+
+impl AccountControl {
+    pub fn new(user: User) -> Self {
+        let toasts = use_toasts();
+        let account = RwSignal::new(user);
+        let action = Action::new_local(move |what: &Control| {
+            let what = *what;
+            let id = account.with_untracked(|u| u.id);
+            async move {
+                let result = match what {
+                    Control::Disable => api::disable_user(id).await.map(Some),
+                    Control::Enable => api::enable_user(id).await.map(Some),
+                    Control::Unlock => api::unlock_user(id).await.map(Some),
+                    Control::EndSessions => api::revoke_user_sessions(id).await.map(|done| {
+                        toasts.success(format!("Ended {} session(s).", done.revoked));
+                        None
+                    }),
+                };
+                match result {
+                    Ok(Some(user)) => {
+                        toasts.success(what.done(&user.username));
+                        account.set(user);
+                    }
+                    Ok(None) => {}
+                    Err(e) => toasts.error(e.message()),
+                }
+            }
+        });
+        Self { account, action }
+    }
+
+    pub fn version(&self) -> RwSignal<usize> {
+        self.action.version()
+    }
+}
+
+#[component]
+pub fn AccountControls(control: AccountControl) -> impl IntoView {
+    let AccountControl { account, action } = control;
+    let status = move || {
+        account.with(|u| match (&u.disabled_at, &u.locked_until) {
+            (Some(at), _) => format!("Disabled since {}", format::time(*at)),
+            (None, Some(until)) => {
+                format!("Locked after failed logins until {}", format::time(*until))
+            }
+            (None, None) => "Active".to_owned(),
+        })
+    };
+    let disabled = move || account.with(|u| u.disabled_at.is_some());
+    let locked = move || account.with(|u| u.locked_until.is_some());
+    let pending = action.pending();
+    let busy = move || pending.get();
+    view! {
+        <section class="card controls" data-testid="account-controls">
+            <h2>"Account"</h2>
+            <p data-testid="account-status">{status}</p>
+            <div class="actions">
+                <Show when=locked>
+                    <button type="button" class="button" data-testid="unlock-user" disabled=busy
+                        on:click=move |_| { action.dispatch(Control::Unlock); }>"Unlock"</button>
+                </Show>
+                <Show when=disabled fallback=move || view! {
+                    <button type="button" class="button danger" data-testid="disable-user" disabled=busy
+                        on:click=move |_| { action.dispatch(Control::Disable); }>"Disable"</button>
+                }>
+                    <button type="button" class="button" data-testid="enable-user" disabled=busy
+                        on:click=move |_| { action.dispatch(Control::Enable); }>"Enable"</button>
+                </Show>
+                <button type="button" class="button" data-testid="end-sessions" disabled=busy
+                    on:click=move |_| { action.dispatch(Control::EndSessions); }>"End all sessions"</button>
+            </div>
+        </section>
+    }
+}

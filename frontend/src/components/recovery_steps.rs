@@ -1,0 +1,97 @@
+//! What each step of password recovery shows, and the wait before another code may be
+//! requested.
+
+use leptos::prelude::*;
+use shared::{FieldErrors, RecoveryMethod};
+
+use crate::components::form::{Field, StrengthMeter, SubmitButton};
+use crate::components::icons::{Icon, IconName};
+use crate::components::recovery::{RecoveryForm, Step};
+
+/// Seconds before another code may be requested.
+const RESEND_COOLDOWN: u32 = 30;
+
+/// Seconds left before another code may be requested.
+#[derive(Clone, Copy)]
+pub struct Cooldown(RwSignal<u32>);
+
+impl Cooldown {
+    pub fn new() -> Self {
+        Self(RwSignal::new(0))
+    }
+
+    pub fn start(self) {
+        fn schedule(cooldown: RwSignal<u32>) {
+            set_timeout(
+                move || {
+                    cooldown.update(|c| *c = c.saturating_sub(1));
+                    if cooldown.get_untracked() > 0 {
+                        schedule(cooldown);
+                    }
+                },
+                std::time::Duration::from_secs(1),
+            );
+        }
+        self.0.set(RESEND_COOLDOWN);
+        schedule(self.0);
+    }
+}
+
+/// The fields and buttons of `step`; "send a new code" calls `on_resend`.
+#[component]
+pub fn StepFields(
+    step: Step,
+    form: RecoveryForm,
+    errors: RwSignal<FieldErrors>,
+    pending: Signal<bool>,
+    cooldown: Cooldown,
+    on_resend: Callback<()>,
+) -> impl IntoView {
+    let RecoveryForm {
+        method,
+        identifier,
+        code,
+        answer,
+        password,
+    } = form;
+    match step {
+        Step::Identify => view! {
+            <fieldset class="methods">
+                <legend>"Find my account by"</legend>
+                <label><input type="radio" name="method" data-testid="method-email"
+                    prop:checked=move || method.get() == RecoveryMethod::Email
+                    on:change=move |_| method.set(RecoveryMethod::Email)/>" Email"</label>
+                <label><input type="radio" name="method" data-testid="method-mobile"
+                    prop:checked=move || method.get() == RecoveryMethod::Mobile
+                    on:change=move |_| method.set(RecoveryMethod::Mobile)/>" Mobile number"</label>
+            </fieldset>
+            <Field label="Email or mobile number" name="identifier" value=identifier errors=errors required=true/>
+            <p class="hint">"We email a 6-digit code to the account's address."</p>
+            <SubmitButton label="Send code" pending=pending testid="forgot-submit"/>
+        }.into_any(),
+        Step::Code => view! {
+            <p><Icon name=IconName::Mail/>" Enter the 6-digit code from the email."</p>
+            <Field label="Code" name="otp" value=code errors=errors autocomplete="one-time-code" required=true/>
+            <SubmitButton label="Verify code" pending=pending testid="otp-submit"/>
+            <button type="button" class="button ghost" data-testid="resend-code"
+                disabled=move || { cooldown.0.get() > 0 || pending.get() }
+                on:click=move |_| on_resend.run(())>
+                {move || match cooldown.0.get() {
+                    0 => "Send a new code".to_owned(),
+                    s => format!("Send a new code in {s} s"),
+                }}
+            </button>
+        }.into_any(),
+        Step::Question { question, .. } => view! {
+            <p class="question" data-testid="security-question">{question}</p>
+            <Field label="Your answer" name="security_answer" value=answer errors=errors kind="password" required=true/>
+            <SubmitButton label="Continue" pending=pending testid="answer-submit"/>
+        }.into_any(),
+        Step::NewPassword { .. } => view! {
+            <Field label="New password" name="new_password" value=password errors=errors kind="password"
+                autocomplete="new-password" required=true/>
+            <StrengthMeter password=password user_inputs=Signal::derive(move || vec![identifier.get()])/>
+            <SubmitButton label="Set new password" pending=pending testid="reset-submit"/>
+        }.into_any(),
+    }
+}

@@ -1,0 +1,147 @@
+//! The dashboard's table of users, with sortable columns and each row's actions, and
+//! the confirmation its delete buttons ask for.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{Role, Sort, SortKey, User};
+
+use crate::components::confirm::ConfirmDialog;
+use crate::components::icons::{Icon, IconName};
+use crate::format::time_or_never;
+
+/// `users` sorted by `sort`; a header click asks `on_sort` for another order. `admin`
+/// and `me` (the viewer) decide which row actions show; `on_delete` gets the user
+/// whose delete button was pressed.
+#[component]
+pub fn UserTable(
+    users: Vec<User>,
+    sort: Signal<Sort>,
+    on_sort: Callback<Sort>,
+    on_delete: Callback<User>,
+    admin: bool,
+    me: Option<i32>,
+) -> impl IntoView {
+    let header = move |key: SortKey, label: &'static str| {
+        view! { <SortHeader key=key label=label sort=sort on_sort=on_sort/> }
+    };
+    let rows = users
+        .into_iter()
+        .map(|user| view! { <UserRow user=user admin=admin me=me on_delete=on_delete/> })
+        .collect_view();
+    view! {
+        <table class="users">
+            <thead>
+                <tr>
+                    {header(SortKey::Username, "Username")}
+                    <th scope="col">"Name"</th>
+                    {header(SortKey::Email, "Email")}
+                    <th scope="col">"Mobile"</th>
+                    <th scope="col">"Role"</th>
+                    {header(SortKey::LastLoginAt, "Last login")}
+                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// A column header that sorts by `key`: ascending first, then flipping.
+#[component]
+fn SortHeader(
+    key: SortKey,
+    label: &'static str,
+    sort: Signal<Sort>,
+    on_sort: Callback<Sort>,
+) -> impl IntoView {
+    let direction = move || match sort.get() {
+        Sort { key: k, descending } if k == key => Some(descending),
+        _ => None,
+    };
+    let aria = move || match direction() {
+        Some(true) => "descending",
+        Some(false) => "ascending",
+        None => "none",
+    };
+    view! {
+        <th aria-sort=aria scope="col">
+            <button type="button" class="sort" data-testid=format!("sort-{}", key.as_str())
+                on:click=move |_| {
+                    let now = sort.get();
+                    let descending = now.key == key && !now.descending;
+                    on_sort.run(Sort { key, descending });
+                }>
+                {label}
+                {move || match direction() {
+                    Some(false) => Some(view! { <Icon name=IconName::ChevronUp/> }),
+                    Some(true) => Some(view! { <Icon name=IconName::ChevronDown/> }),
+                    None => None,
+                }}
+            </button>
+        </th>
+    }
+}
+
+#[component]
+fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) -> impl IntoView {
+    let can_edit = admin || me == Some(user.id);
+    let role_class = match user.role {
+        Role::Admin => "badge badge-admin",
+        Role::User => "badge",
+    };
+    let edit_href = format!("/users/{}/edit", user.id);
+    let delete_target = user.clone();
+    view! {
+        <tr data-testid=format!("user-row-{}", user.username)>
+            <td data-label="Username"><strong>{user.username.clone()}</strong></td>
+            <td data-label="Name">{format!("{} {}", user.first_name, user.last_name)}</td>
+            <td data-label="Email">{user.email.clone()}</td>
+            <td data-label="Mobile">{user.mobile.clone()}</td>
+            <td data-label="Role">
+                <span class=role_class data-testid="role-badge">{user.role.as_str()}</span>
+                {user.disabled_at.is_some().then(|| view! { <span class="badge badge-danger" data-testid="disabled-badge">"disabled"</span> })}
+                {user.locked_until.is_some().then(|| view! { <span class="badge badge-warn" data-testid="locked-badge">"locked"</span> })}
+            </td>
+            <td data-label="Last login">{time_or_never(user.last_login_at)}</td>
+            <td class="row-actions">
+                {can_edit.then(|| view! {
+                    <A href=edit_href attr:class="button small" attr:data-testid="edit-user"
+                        attr:aria-label=format!("Edit {}", user.username)>
+                        <Icon name=IconName::Edit/>
+                    </A>
+                })}
+                {admin.then(|| view! {
+                    <button type="button" class="button small danger" data-testid="delete-user"
+                        aria-label=format!("Delete {}", user.username)
+                        on:click=move |_| on_delete.run(delete_target.clone())>
+                        <Icon name=IconName::Trash/>
+                    </button>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// Asks before deleting the user `open` holds; `on_confirm` gets them on "Delete".
+#[component]
+pub fn DeleteUserDialog(open: RwSignal<Option<User>>, on_confirm: Callback<User>) -> impl IntoView {
+    let message = Signal::derive(move || {
+        open.with(|u| {
+            u.as_ref().map_or_else(String::new, |u| {
+                format!(
+                    "Delete {} ({} {})? This cannot be undone.",
+                    u.username, u.first_name, u.last_name
+                )
+            })
+        })
+    });
+    view! {
+        <ConfirmDialog
+            open=open
+            title="Delete user"
+            message=message
+            confirm_label="Delete"
+            on_confirm=on_confirm
+        />
+    }
+}
