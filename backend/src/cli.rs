@@ -170,6 +170,7 @@ async fn create_admin(settings: &Settings, args: CreateAdmin) -> anyhow::Result<
         password: password.expose_secret().to_owned(),
         security_question: args.security_question,
         security_answer: answer.expose_secret().to_owned(),
+        ..SignupRequest::default()
     };
     let account = request.validate().map_err(|fields| {
         let list: Vec<String> = fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
@@ -177,14 +178,15 @@ async fn create_admin(settings: &Settings, args: CreateAdmin) -> anyhow::Result<
     })?;
     let db = db::connect(&settings.database).await?;
     db::migrate(&db).await?;
-    let user = accounts::create(
-        &db,
-        &Passwords::for_this_machine(),
-        account,
-        Some(Role::Admin),
-    )
-    .await
-    .context("could not create the admin")?;
+    // The operator typed the address: it counts as verified.
+    let creation = accounts::Creation {
+        role: Some(Role::Admin),
+        email_verified: true,
+        ..accounts::Creation::default()
+    };
+    let user = accounts::create(&db, &Passwords::for_this_machine(), account, creation)
+        .await
+        .context("could not create the admin")?;
     println!("created admin '{}' (id {})", user.username, user.id);
     Ok(())
 }

@@ -6,17 +6,20 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::accounts::{self, email::EmailCodes, registration::Registration};
 use crate::auth::Auth;
+use crate::auth::codes::Codes;
 use crate::auth::password::Passwords;
 use crate::auth::session::{self, Lifetimes};
 use crate::auth::token::Tokens;
-use crate::config::Settings;
+use crate::config::{Settings, secret};
 use crate::db;
 use crate::http::cookie::SessionCookie;
-use crate::http::origins::AllowedOrigins;
+use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::state::AppState;
 use crate::http::throttle::Throttles;
 use crate::http::{self, ServerOptions};
+use crate::mail::notices::Notices;
 use crate::mail::templates::Templates;
 use crate::mail::{Mailer, Transport};
 use crate::recovery::Recovery;
@@ -38,6 +41,7 @@ impl Application {
             .with_context(|| format!("could not listen on {bind_addr} (BIND_ADDR)"))?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(state(&settings, db)?);
+        announce_setup_token(&settings, &state).await?;
         let options = ServerOptions {
             static_dir: &settings.paths.static_dir,
             json_limit: settings.limits.json_body,
@@ -91,6 +95,7 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
         );
     }
     let secret = settings.session.secret_bytes();
+    let codes = Codes::new(secret);
     let auth = Auth {
         db: db.clone(),
         passwords: Passwords::for_this_machine(),
@@ -101,18 +106,61 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
             absolute: chrono::Duration::from_std(settings.session.absolute_ttl)?,
         },
     };
+    let http = &settings.http;
+    let code_ttl = settings.recovery.code_ttl;
     Ok(AppState {
-        mailer: Mailer::start(transport, settings.mail.from.clone()),
-        templates: Templates {
-            app_name: settings.app_name.clone(),
-            code_ttl: settings.recovery.code_ttl,
+        notices: Notices {
+            mailer: Mailer::start(transport, settings.mail.from.clone()),
+            templates: Templates {
+                app_name: settings.app_name.clone(),
+                code_ttl,
+                public_url: http
+                    .public_url
+                    .as_ref()
+                    .map(|url| url.origin().ascii_serialization()),
+            },
         },
-        recovery: Recovery::new(secret, settings.recovery.code_ttl),
+        recovery: Recovery::new(codes.clone(), code_ttl),
+        email_codes: EmailCodes::new(codes.clone(), code_ttl),
+        registration: Registration {
+            mode: settings.accounts.signup,
+            email_domains: settings.accounts.email_domains.clone(),
+            // Derived from the secret, so every instance sharing it prints the same.
+            setup_token: http.exposed().then(|| codes.derived("setup-token")),
+        },
+        directory: settings.accounts.directory,
+        codes,
         db,
         auth,
-        cookie: SessionCookie::new(settings.http.cookie_secure),
-        origins: AllowedOrigins::new(settings.http.allowed_origins.clone()),
-        proxies: settings.http.trusted_proxies.clone(),
+        cookie: SessionCookie::new(http.cookie_secure),
+        origins: AllowedOrigins::new(http.public_url.as_ref(), http.allowed_origins.clone()),
+        hosts: AllowedHosts::new(http.public_url.as_ref(), http.bind_addr.ip().is_loopback()),
+        proxies: http.trusted_proxies.clone(),
         throttles: Throttles::new(settings.limits.rate),
+        warned_about_proxy: Default::default(),
     })
+}
+
+/// On an instance reachable from the network that has no admin yet, the first
+/// sign-up needs the setup token: it is printed here (not logged) and written to
+/// `DATA_DIR/setup_token`, readable by this user only. Once an admin exists the file
+/// goes.
+async fn announce_setup_token(settings: &Settings, state: &AppState) -> anyhow::Result<()> {
+    let path = settings.paths.data_dir.join("setup_token");
+    let token = match &state.registration.setup_token {
+        Some(token) if !accounts::first_admin_settled(&state.db).await? => token,
+        _ => {
+            let _ = std::fs::remove_file(&path);
+            return Ok(());
+        }
+    };
+    secret::replace_private(&path, token)
+        .with_context(|| format!("could not write the setup token to {}", path.display()))?;
+    eprintln!(
+        "This instance has no admin yet. Sign up the first account with this setup token \
+         (also in {}):\n\n    {token}\n",
+        path.display()
+    );
+    tracing::warn!(path = %path.display(), "no admin yet: the first sign-up needs the setup token");
+    Ok(())
 }

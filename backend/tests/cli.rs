@@ -49,6 +49,33 @@ fn bad_configuration_is_one_line_naming_the_variable() {
 }
 
 #[test]
+fn mail_that_would_leak_or_stay_on_disk_is_refused_at_start() {
+    let dir = temp_dir();
+    for (envs, why) in [
+        (
+            vec![("SMTP_URL", "smtp://app:secret@mail.example.com:587")],
+            "a password over plain SMTP to another host",
+        ),
+        (
+            vec![("BIND_ADDR", "0.0.0.0:8080")],
+            "a public bind with the development outbox",
+        ),
+        (
+            vec![("PUBLIC_URL", "https://users.example.com")],
+            "a public name with the development outbox",
+        ),
+    ] {
+        let out = backend(&dir, &envs, &["serve"]);
+        assert!(!out.status.success(), "{why}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{why}: {stderr}");
+        assert!(stderr.starts_with("error: SMTP_URL: "), "{why}: {stderr}");
+        assert!(!stderr.contains("secret"), "the password is not echoed");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn create_admin_then_migrate_is_idempotent() {
     let dir = temp_dir();
     let db = format!("sqlite://{}/cli.db?mode=rwc", dir.display());

@@ -9,11 +9,12 @@ use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, ChangePasswordRequest, CreateUserRequest,
-    ErrorBody, ErrorResponse, FieldErrors, ForgotPasswordRequest, ListUsersQuery, LoginRequest,
-    PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo, SignupRequest,
-    Strength, UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyOtpRequest,
-    VerifyOtpResponse,
+    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, ChangePasswordRequest,
+    CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse, FieldErrors,
+    ForgotPasswordRequest, Invitation, ListUsersQuery, LoginRequest, MessageResponse,
+    PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo, SignupOptions,
+    SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
+    VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
 };
 
 use crate::query::{self, UrlQuery};
@@ -148,6 +149,26 @@ pub async fn signup(request: &SignupRequest) -> Result<User, ApiError> {
     call(Method::POST, "/auth/signup", Some(request), On401::Report).await
 }
 
+/// Who may sign up, and what the sign-up form must ask for.
+pub async fn signup_options() -> Result<SignupOptions, ApiError> {
+    call(
+        Method::GET,
+        "/auth/signup-options",
+        None::<&()>,
+        On401::Report,
+    )
+    .await
+}
+
+pub async fn verify_email(request: &VerifyEmailRequest) -> Result<User, ApiError> {
+    send(Method::POST, "/auth/email/verify", request).await
+}
+
+/// Mails a new code to the address waiting for one.
+pub async fn resend_email_code() -> Result<MessageResponse, ApiError> {
+    send(Method::POST, "/auth/email/resend", &()).await
+}
+
 pub async fn update_me(request: &UpdateProfileRequest) -> Result<User, ApiError> {
     send(Method::PUT, "/auth/me", request).await
 }
@@ -267,4 +288,16 @@ pub async fn revoke_session(id: &str) -> Result<(), ApiError> {
 
 pub async fn revoke_other_sessions() -> Result<RevokedSessions, ApiError> {
     without_body(Method::DELETE, "/auth/sessions/others").await
+}
+
+pub async fn list_invitations() -> Result<Vec<Invitation>, ApiError> {
+    get("/invitations").await
+}
+
+pub async fn create_invitation(request: &CreateInvitationRequest) -> Result<Invitation, ApiError> {
+    send(Method::POST, "/invitations", request).await
+}
+
+pub async fn revoke_invitation(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/invitations/{id}")).await
 }

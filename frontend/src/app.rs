@@ -12,6 +12,7 @@ use crate::components::toast::{ToastRegion, Toasts};
 use crate::pages::audit::AuditPage;
 use crate::pages::edit_user::EditUserPage;
 use crate::pages::forgot::ForgotPage;
+use crate::pages::invitations::InvitationsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_user::NewUserPage;
 use crate::pages::not_found::NotFound;
@@ -19,6 +20,7 @@ use crate::pages::profile::ProfilePage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::signup::SignupPage;
 use crate::pages::users::UsersPage;
+use crate::pages::verify_email::VerifyEmailPage;
 use crate::query;
 use crate::session::{Session, current_location};
 
@@ -81,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/:id/edit") view=EditUserPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
                     <Route path=path!("/sessions") view=SessionsPage/>
+                    <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                    <ProtectedRoute path=path!("/invitations") view=InvitationsPage condition=is_admin redirect_path=|| "/"/>
                     <ProtectedRoute path=path!("/audit") view=AuditPage condition=is_admin redirect_path=|| "/"/>
                 </ProtectedParentRoute>
             </Routes>

@@ -87,6 +87,11 @@ where
         self.pending.into()
     }
 
+    /// Moves with each submission that was sent: for lists to reload on.
+    pub fn version(&self) -> RwSignal<usize> {
+        self.action.version()
+    }
+
     /// Sends `request` unchecked: for repeating a request that already passed.
     pub fn dispatch(&self, request: Request) {
         self.action.dispatch(request);

@@ -5,6 +5,7 @@ mod app;
 mod components;
 mod format;
 mod hooks;
+mod nav;
 mod pages;
 mod query;
 mod session;

@@ -14,6 +14,7 @@ mod m20261124_000004_create_first_admin;
 mod m20261124_000005_add_account_controls;
 mod m20261124_000006_create_audit_events;
 mod m20261124_000007_create_legacy_imports;
+mod m20261201_000008_verify_emails;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_add_account_controls::Migration),
             Box::new(m20261124_000006_create_audit_events::Migration),
             Box::new(m20261124_000007_create_legacy_imports::Migration),
+            Box::new(m20261201_000008_verify_emails::Migration),
         ]
     }
 }

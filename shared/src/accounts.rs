@@ -29,7 +29,10 @@ string_enum!(
 );
 
 /// An account as every API response shows it. Never carries the password hash, the
-/// security answer or anything about one-time codes.
+/// security answer or anything about one-time codes. Admins and the account itself
+/// see every field; other users see what the directory setting allows, the rest is
+/// left out (`email`, `mobile`, the email state) or null (`last_login_at` and the
+/// account state).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct User {
@@ -37,8 +40,17 @@ pub struct User {
     pub first_name: String,
     pub last_name: String,
     pub username: String,
-    pub email: String,
-    pub mobile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the owner proved they read `email` (a code mailed to it came back).
+    /// Until then no mail but the verification code goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// A new address waiting for its code; it replaces `email` once verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -70,6 +82,15 @@ pub struct SignupRequest {
     pub security_question: String,
     #[cfg_attr(feature = "openapi", schema(example = "babbage", format = Password))]
     pub security_answer: String,
+    /// The code from the invitation mail, when sign-up is by invitation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub invitation_code: Option<String>,
+    /// The one-time setup token printed at start-up, for the first account of an
+    /// instance reachable from the network (it becomes the admin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub setup_token: Option<String>,
 }
 
 impl fmt::Debug for SignupRequest {
@@ -159,11 +180,18 @@ pub struct UpdateProfileRequest {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub username: Option<String>,
+    /// A new address is held as `pending_email` until its code is verified; sending
+    /// the current address again withdraws a pending change.
     pub email: Option<String>,
     pub mobile: Option<String>,
     pub security_question: Option<String>,
     #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub security_answer: Option<String>,
+    /// Your password: needed in the same request to change your own username,
+    /// email, mobile, security question or answer (or, as an admin, your own
+    /// password through `PUT /users/{id}`).
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub current_password: Option<String>,
 }
 
 impl fmt::Debug for UpdateProfileRequest {
@@ -260,7 +288,9 @@ impl UpdateUserRequest {
         let p = &self.profile;
         let inputs = [
             p.username.as_deref().unwrap_or(&current.username),
-            p.email.as_deref().unwrap_or(&current.email),
+            p.email
+                .as_deref()
+                .unwrap_or(current.email.as_deref().unwrap_or_default()),
             p.first_name.as_deref().unwrap_or(&current.first_name),
             p.last_name.as_deref().unwrap_or(&current.last_name),
         ];
@@ -274,6 +304,20 @@ impl UpdateUserRequest {
         })
     }
 }
+
+string_enum!(
+    /// What users who are not admins see of other accounts (`DIRECTORY_VISIBILITY`).
+    #[derive(Default)]
+    DirectoryVisibility {
+        /// Only their own account.
+        None => "none",
+        /// Id, username, first and last name, role and dates: no contact data.
+        #[default]
+        Names => "names",
+        /// Every field an admin sees, but the account state.
+        Full => "full",
+    }
+);
 
 string_enum!(
     /// Columns the user list can be sorted by.
@@ -451,6 +495,7 @@ mod tests {
             password: "analytical engine 1843".into(),
             security_question: "First pet?".into(),
             security_answer: "Babbage".into(),
+            ..SignupRequest::default()
         }
     }
 

@@ -29,6 +29,10 @@ string_enum!(
         UserEnabled => "user_enabled",
         RoleChanged => "role_changed",
         SessionRevoked => "session_revoked",
+        EmailChangeRequested => "email_change_requested",
+        EmailVerified => "email_verified",
+        InvitationSent => "invitation_sent",
+        InvitationRevoked => "invitation_revoked",
     }
 );
 

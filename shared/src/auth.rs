@@ -143,7 +143,12 @@ impl ChangePasswordRequest {
             "new_password",
             Password::parse(
                 &self.new_password,
-                &[&me.username, &me.email, &me.first_name, &me.last_name],
+                &[
+                    &me.username,
+                    me.email.as_deref().unwrap_or_default(),
+                    &me.first_name,
+                    &me.last_name,
+                ],
             ),
         );
         if new_password.is_some() && self.new_password == self.current_password {

@@ -115,6 +115,13 @@ pub struct ErrorBody {
     pub fields: Option<FieldErrors>,
 }
 
+/// An answer that is only a sentence (e.g. "a code is on its way").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MessageResponse {
+    pub message: String,
+}
+
 /// `GET /health` and `GET /ready`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

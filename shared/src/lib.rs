@@ -8,13 +8,15 @@ pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod recovery;
+pub mod registration;
 pub mod sessions;
 pub mod validate;
 
 pub use accounts::*;
 pub use audit::*;
 pub use auth::*;
-pub use common::{ErrorBody, ErrorResponse, HealthStatus, UnknownValue};
+pub use common::{ErrorBody, ErrorResponse, HealthStatus, MessageResponse, UnknownValue};
 pub use recovery::*;
+pub use registration::*;
 pub use sessions::*;
 pub use validate::{FieldErrors, Strength};

@@ -16,6 +16,7 @@ use shared::User;
 use crate::client::Client;
 use crate::mail_sink::{MailSink, ReceivedMail};
 use crate::{PASSWORD, account, unique};
+use shared::SignupRequest;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,21 +124,30 @@ impl TestApp {
         Client::new(&self.address, Some(&self.address))
     }
 
+    /// A client that asks for `host` (the `Host` header) and sends `origin`, as a
+    /// browser at the app's public name behind a proxy would.
+    pub fn client_at(&self, host: &str, origin: &str) -> Client {
+        Client::with_headers(&self.address, Some(origin), Some(host))
+    }
+
     /// A client that sends no Origin header, like curl or a server-side integration.
     pub fn client_without_origin(&self) -> Client {
         Client::new(&self.address, None)
     }
 
-    /// Signs up the first account (which becomes admin) and logs it in.
+    /// Signs up the first account (which becomes admin), logs it in and verifies its
+    /// address.
     pub async fn admin(&self) -> (Client, User) {
         let client = self.client();
         let user = client.signup_ok(&account("admin")).await;
         assert_eq!(user.role, shared::Role::Admin);
         client.login_ok("admin", PASSWORD).await;
+        self.verify_email(&client, &user).await;
         (client, user)
     }
 
-    /// Creates an account with `role` through `admin` and returns a logged-in client.
+    /// Creates an account with `role` through `admin` and returns a logged-in client;
+    /// the address is verified, as an established account's is.
     pub async fn member(&self, admin: &Client, name: &str, role: &str) -> (Client, User) {
         let mut body = serde_json::to_value(account(name)).unwrap();
         body["role"] = json!(role);
@@ -146,17 +156,52 @@ impl TestApp {
         let user: User = res.json().await.unwrap();
         let client = self.client();
         client.login_ok(name, PASSWORD).await;
+        self.verify_email(&client, &user).await;
         (client, user)
     }
 
+    /// Signs `account` up and verifies its address (through a session of its own,
+    /// ended afterwards), so mail about the account reaches it.
+    pub async fn signup_verified(&self, client: &Client, account: &SignupRequest) -> User {
+        let user = client.signup_ok(account).await;
+        let session = self.client();
+        session.login_ok(&account.username, &account.password).await;
+        self.verify_email(&session, &user).await;
+        session.logout().await;
+        user
+    }
+
+    /// Enters the latest verification code mailed to `user`'s address, through
+    /// `client` (logged in as `user`).
+    pub async fn verify_email(&self, client: &Client, user: &User) {
+        let address = user.email.as_deref().expect("the account's own address");
+        let code = self.email_code(address).await;
+        let res = client.verify_email(&code).await;
+        assert_eq!(res.status(), StatusCode::OK, "verify {address}");
+    }
+
+    /// The code of the newest verification mail to `address`.
+    pub async fn email_code(&self, address: &str) -> String {
+        self.mail
+            .wait_for_subject(address, crate::subjects::EMAIL_CODE, 1)
+            .await
+            .pop()
+            .unwrap()
+            .code()
+    }
+
     /// Requests a recovery code for `email` through `client` and returns the `n`th
-    /// mail to it (1-based).
+    /// recovery mail to it (1-based).
     pub async fn mailed_code(&self, client: &Client, email: &str, n: usize) -> ReceivedMail {
         assert_eq!(
             client.forgot("email", email).await.status(),
             StatusCode::ACCEPTED
         );
-        self.mail.wait_for(email, n).await.pop().unwrap()
+        self.mail
+            .wait_for_subject(email, crate::subjects::RECOVERY_CODE, n)
+            .await
+            .pop()
+            .unwrap()
     }
 
     /// `GET /api/v1/auth/me` with a captured `Cookie` header and nothing else, as an

@@ -22,9 +22,18 @@ pub struct Client {
 
 impl Client {
     pub(crate) fn new(base: &str, origin: Option<&str>) -> Self {
+        Self::with_headers(base, origin, None)
+    }
+
+    /// A client sending `Origin: origin` (if any) and `Host: host` (if any) with every
+    /// request, e.g. as a browser behind the app's public name would.
+    pub(crate) fn with_headers(base: &str, origin: Option<&str>, host: Option<&str>) -> Self {
         let mut headers = HeaderMap::new();
         if let Some(origin) = origin {
             headers.insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        if let Some(host) = host {
+            headers.insert(reqwest::header::HOST, HeaderValue::from_str(host).unwrap());
         }
         let http = reqwest::Client::builder()
             .cookie_store(true)
@@ -189,6 +198,15 @@ impl Client {
             &json!({"current_password": current, "new_password": new}),
         )
         .await
+    }
+
+    pub async fn verify_email(&self, code: &str) -> Response {
+        self.post("/api/v1/auth/email/verify", &json!({ "code": code }))
+            .await
+    }
+
+    pub async fn resend_email_code(&self) -> Response {
+        self.post("/api/v1/auth/email/resend", &json!({})).await
     }
 
     pub async fn sessions_ok(&self) -> Vec<SessionInfo> {

@@ -42,6 +42,16 @@ macro_rules! db_test {
     };
 }
 
+/// Subjects of the mails tests read, so counts are per kind of mail.
+pub mod subjects {
+    pub const RECOVERY_CODE: &str = "password recovery code";
+    pub const EMAIL_CODE: &str = "Confirm your";
+    pub const PASSWORD_CHANGED: &str = "password was changed";
+    pub const EMAIL_CHANGE_REQUESTED: &str = "A new email address was requested";
+    pub const ADDRESS_IN_USE: &str = "Your address was used";
+    pub const INVITATION: &str = "You are invited";
+}
+
 /// A strong password the policy accepts for any of the generated accounts.
 pub const PASSWORD: &str = "violet harbor quantum 4217";
 /// The security answer of every generated account.
@@ -63,6 +73,7 @@ pub fn account(username: &str) -> SignupRequest {
         password: PASSWORD.to_owned(),
         security_question: "Name of your first pet?".to_owned(),
         security_answer: ANSWER.to_owned(),
+        ..SignupRequest::default()
     }
 }
 

@@ -108,10 +108,28 @@ impl MailSink {
 
     /// Waits until `count` messages addressed to `to` have arrived; returns them all.
     pub async fn wait_for(&self, to: &str, count: usize) -> Vec<ReceivedMail> {
+        self.wait_for_subject(to, "", count).await
+    }
+
+    /// The messages received so far whose subject contains `subject`.
+    pub fn received_with_subject(&self, subject: &str) -> Vec<ReceivedMail> {
+        self.received()
+            .into_iter()
+            .filter(|m| m.subject.contains(subject))
+            .collect()
+    }
+
+    /// Like [`MailSink::wait_for`], counting only subjects that contain `subject`.
+    pub async fn wait_for_subject(
+        &self,
+        to: &str,
+        subject: &str,
+        count: usize,
+    ) -> Vec<ReceivedMail> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let mails: Vec<_> = self
-                .received()
+                .received_with_subject(subject)
                 .into_iter()
                 .filter(|m| m.to.iter().any(|t| t.contains(to)))
                 .collect();
@@ -120,7 +138,7 @@ impl MailSink {
             }
             assert!(
                 Instant::now() < deadline,
-                "expected {count} mails to {to}, got {}",
+                "expected {count} mails to {to} (subject with {subject:?}), got {}",
                 mails.len()
             );
             tokio::time::sleep(Duration::from_millis(25)).await;

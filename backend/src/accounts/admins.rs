@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use shared::Role;
 
-use super::AccountError;
+use super::{AccountError, Creation};
 use crate::clock::now;
 use crate::db::{self, entity::first_admin, entity::user};
 
@@ -18,19 +18,38 @@ use crate::db::{self, entity::first_admin, entity::user};
 pub(super) async fn settle_first_admin(
     txn: &DatabaseTransaction,
     model: user::Model,
-    role: Option<Role>,
-) -> Result<user::Model, DbErr> {
+    creation: &Creation,
+) -> Result<user::Model, AccountError> {
+    let role = creation.role;
     let claimed = if role.is_none_or(|r| r == Role::Admin) {
         claim_first_admin(txn, model.id).await?
     } else {
         false
     };
+    if !claimed && creation.first_admin_only {
+        return Err(AccountError::Refused(
+            "Another account was just made the first one; sign up again.".to_owned(),
+        ));
+    }
     if role.is_some() || !claimed {
         return Ok(model);
     }
+    if creation.setup_token_ok == Some(false) {
+        return Err(AccountError::Refused(
+            "This instance has no admin yet: the first account needs the setup token \
+             printed at start-up (or use `backend create-admin`)."
+                .to_owned(),
+        ));
+    }
     let mut promote = model.into_active_model();
     promote.role = Set(Role::Admin);
-    promote.update(txn).await
+    Ok(promote.update(txn).await?)
+}
+
+/// Whether the first-admin rule is settled (an admin was made, or an import closed
+/// it): then no sign-up becomes admin, and none needs the setup token.
+pub async fn first_admin_settled(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(first_admin::Entity::find_by_id(1).one(db).await?.is_some())
 }
 
 /// Records `user_id` as the first admin unless an account already is. The primary key

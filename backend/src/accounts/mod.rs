@@ -3,21 +3,27 @@
 //! what is in [`policy`], the reads are in `query`.
 
 mod admins;
+pub mod email;
+pub mod invitations;
 pub mod policy;
 mod query;
+pub mod registration;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set};
 use secrecy::SecretString;
-use shared::{NewAccount, ProfileChanges, Role, User};
+use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User};
 
-pub use self::admins::{any_admin, close_first_admin_claim};
-pub use self::query::{find, find_by_login, get, list, replace_password_hash};
+pub use self::admins::{any_admin, close_first_admin_claim, first_admin_settled};
+pub use self::query::{
+    ListScope, find, find_by_email, find_by_login, get, list, replace_password_hash,
+};
 use crate::auth::lockout;
 use crate::auth::password::{HashError, Passwords};
 use crate::auth::session;
 use crate::clock::now;
-use crate::db::{self, entity::user};
+use crate::db::{self, entity::invitation, entity::user};
+use crate::recovery::store as recovery_flows;
 
 /// Why an account change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,17 @@ pub enum AccountError {
     /// The caller may not make this change.
     #[error("{0}")]
     NotAllowed(&'static str),
+    /// The request breaks a rule of this change (a missing or wrong current password,
+    /// a sort the caller may not use).
+    #[error("invalid: {0:?}")]
+    Invalid(FieldErrors),
+    /// A wrong, expired or used verification code.
+    #[error("the code is wrong or has expired")]
+    WrongCode,
+    /// Sign-up refused by policy (closed, by invitation, a domain not allowed, no
+    /// setup token for the first account).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Hashing(#[from] HashError),
     #[error(transparent)]
@@ -64,12 +81,32 @@ pub fn to_api(model: user::Model) -> User {
         first_name: model.first_name,
         last_name: model.last_name,
         username: model.username,
-        email: model.email,
-        mobile: model.mobile,
+        email_verified: Some(model.email_verified_at.is_some()),
+        email: Some(model.email),
+        pending_email: model.pending_email,
+        mobile: Some(model.mobile),
         created_at: model.created_at,
         updated_at: model.updated_at,
         last_login_at: model.last_login_at,
     }
+}
+
+/// How an account comes to be, besides its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Creation {
+    /// `None`: a sign-up, which becomes the admin when it is the first account.
+    pub role: Option<Role>,
+    /// The address is already proved (an invitation code came back; an operator typed
+    /// it at the command line).
+    pub email_verified: bool,
+    /// A sign-up on an instance reachable from the network: whether it brought the
+    /// right setup token. Being the first account then needs it.
+    pub setup_token_ok: Option<bool>,
+    /// The invitation this sign-up redeemed, used up with the account.
+    pub invitation: Option<i32>,
+    /// Admitted only as the first account (the one that becomes admin): refused if
+    /// another sign-up wins that race.
+    pub first_admin_only: bool,
 }
 
 /// Creates an account. With no explicit role, the first account of an empty database
@@ -78,7 +115,7 @@ pub async fn create(
     db: &DatabaseConnection,
     passwords: &Passwords,
     account: NewAccount,
-    role: Option<Role>,
+    creation: Creation,
 ) -> Result<user::Model, AccountError> {
     let (password_hash, answer_hash) = tokio::try_join!(
         passwords.hash(SecretString::from(account.password.into_inner())),
@@ -99,10 +136,11 @@ pub async fn create(
         password_hash: Set(password_hash),
         security_question: Set(Some(account.security_question.into_inner())),
         security_answer_hash: Set(Some(answer_hash)),
-        role: Set(role.unwrap_or(Role::User)),
+        role: Set(creation.role.unwrap_or(Role::User)),
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        email_verified_at: Set(creation.email_verified.then_some(now)),
         ..Default::default()
     };
     let txn = db::begin_write(db).await?;
@@ -113,7 +151,10 @@ pub async fn create(
             return Err(explain_duplicates(db, err, &unique, None).await);
         }
     };
-    let model = admins::settle_first_admin(&txn, model, role).await?;
+    let model = admins::settle_first_admin(&txn, model, &creation).await?;
+    if let Some(id) = creation.invitation {
+        invitation::Entity::delete_by_id(id).exec(&txn).await?;
+    }
     txn.commit().await?;
     Ok(model)
 }
@@ -175,15 +216,49 @@ pub async fn profile_update(
 #[derive(Debug)]
 pub struct Updated {
     pub user: user::Model,
-    /// Names of the fields whose value changed (secrets by name only).
+    /// Names of the fields whose value changed (secrets by name only). A new address
+    /// shows as `pending_email`: `email` changes only once it is verified.
     pub changed: Vec<&'static str>,
     pub previous_role: Role,
+    /// The account as it was.
+    pub before: user::Model,
+}
+
+impl Updated {
+    /// The new address waiting for its code, when this update asked for one.
+    pub fn requested_email(&self) -> Option<&str> {
+        self.user
+            .pending_email
+            .as_deref()
+            .filter(|_| self.before.pending_email != self.user.pending_email)
+    }
 }
 
 impl Updated {
     pub fn role_changed(&self) -> bool {
         self.user.role != self.previous_role
     }
+}
+
+/// Whether `profile` would change account `current`'s credentials-like fields:
+/// username, email (a new one), mobile, security question or answer.
+pub fn touches_contact_or_recovery(current: &user::Model, profile: &ProfileChanges) -> bool {
+    let differs = |new: Option<&str>, old: &str| new.is_some_and(|new| new != old);
+    let new_email = profile
+        .email
+        .as_ref()
+        .map(|e| e.as_str())
+        .filter(|e| Some(*e) != current.pending_email.as_deref());
+    differs(
+        profile.username.as_ref().map(|v| v.as_str()),
+        &current.username,
+    ) || differs(new_email, &current.email)
+        || differs(profile.mobile.as_ref().map(|v| v.as_str()), &current.mobile)
+        || differs(
+            profile.security_question.as_ref().map(|v| v.as_str()),
+            current.security_question.as_deref().unwrap_or_default(),
+        )
+        || profile.security_answer.is_some()
 }
 
 /// Applies `update` to account `id` in one transaction. Demoting the last admin is
@@ -209,11 +284,21 @@ pub async fn update(
     if ends_sessions {
         session::revoke_all(&txn, id).await?;
     }
+    let changed = changed_fields(&before, &updated);
+    // A code or token from a recovery started before must not outlive the password,
+    // the address or the answer it would get around.
+    if changed
+        .iter()
+        .any(|f| matches!(*f, "password" | "pending_email" | "security_answer"))
+    {
+        recovery_flows::cancel(&txn, id).await?;
+    }
     txn.commit().await?;
     Ok(Updated {
         previous_role: before.role,
-        changed: changed_fields(&before, &updated),
+        changed,
         user: updated,
+        before,
     })
 }
 
@@ -225,12 +310,13 @@ fn unique_after(current: &user::Model, profile: &ProfileChanges) -> UniqueValues
             profile.username.as_ref().map(|v| v.as_str()),
             &current.username,
         ),
-        email: pick(profile.email.as_ref().map(|v| v.as_str()), &current.email),
+        email: current.email.clone(),
         mobile: pick(profile.mobile.as_ref().map(|v| v.as_str()), &current.mobile),
     }
 }
 
 fn apply(current: user::Model, update: Update) -> user::ActiveModel {
+    let current_email = current.email.clone();
     let mut model = current.into_active_model();
     let p = update.profile;
     if let Some(v) = p.first_name {
@@ -242,8 +328,11 @@ fn apply(current: user::Model, update: Update) -> user::ActiveModel {
     if let Some(v) = p.username {
         model.username = Set(v.into_inner());
     }
+    // A new address waits for its code (see `email::verify`); asking for the
+    // current one again withdraws a pending change.
     if let Some(v) = p.email {
-        model.email = Set(v.into_inner());
+        let pending = (v.as_str() != current_email).then(|| v.into_inner());
+        model.pending_email = Set(pending);
     }
     if let Some(v) = p.mobile {
         model.mobile = Set(v.into_inner());
@@ -273,6 +362,7 @@ fn changed_fields(before: &user::Model, after: &user::Model) -> Vec<&'static str
         ("last_name", before.last_name != after.last_name),
         ("username", before.username != after.username),
         ("email", before.email != after.email),
+        ("pending_email", before.pending_email != after.pending_email),
         ("mobile", before.mobile != after.mobile),
         (
             "security_question",

@@ -2,9 +2,12 @@
 //! Admin-only operations are guarded by the HTTP layer's `AdminUser`; these are the
 //! finer rules inside the operations everyone may call.
 
-use shared::{Role, UpdateUserRequest, User};
+use shared::{
+    DirectoryVisibility, FieldErrors, ListUsers, ProfileChanges, Role, SortKey, UpdateUserRequest,
+    User,
+};
 
-use super::AccountError;
+use super::{AccountError, ListScope, touches_contact_or_recovery};
 use crate::db::entity::user;
 
 /// `actor` asks to change account `target_id` with `request`. Admins may change any
@@ -45,12 +48,71 @@ pub fn check_disable(actor: &user::Model, target_id: i32) -> Result<(), AccountE
     Ok(())
 }
 
-/// `user` as `viewer` may see it: whether it is locked or disabled is for admins and
-/// the account itself (others could time their guesses to a lock's end).
-pub fn shown_to(viewer: &user::Model, mut user: User) -> User {
-    if viewer.role != Role::Admin && viewer.id != user.id {
-        user.locked_until = None;
-        user.disabled_at = None;
+/// Whether `actor` changing account `target` this way must prove it is them with the
+/// current password: their own username, address, mobile, security question or
+/// answer, or (an admin) their own password. A stolen session alone must not be
+/// able to move an account to another inbox or phone.
+pub fn needs_current_password(
+    actor: &user::Model,
+    target: &user::Model,
+    profile: &ProfileChanges,
+    sets_password: bool,
+) -> bool {
+    actor.id == target.id && (sets_password || touches_contact_or_recovery(target, profile))
+}
+
+/// The message for a change that needs the current password and came without it.
+pub fn current_password_required() -> AccountError {
+    AccountError::Invalid(FieldErrors::from([(
+        "current_password".to_owned(),
+        "is required to change your username, email, mobile, security question or password"
+            .to_owned(),
+    )]))
+}
+
+/// What `viewer` may list: everything for admins; for others, what the directory
+/// setting shows, and no search or sort on fields they cannot see.
+pub fn list_scope(
+    viewer: &user::Model,
+    directory: DirectoryVisibility,
+    params: &ListUsers,
+) -> Result<ListScope, AccountError> {
+    if viewer.role == Role::Admin || directory == DirectoryVisibility::Full {
+        return Ok(ListScope::default());
+    }
+    if matches!(params.sort.key, SortKey::Email | SortKey::LastLoginAt) {
+        return Err(AccountError::Invalid(FieldErrors::from([(
+            "sort".to_owned(),
+            "must be one of username, created_at, optionally prefixed with -".to_owned(),
+        )])));
+    }
+    Ok(ListScope {
+        names_only: true,
+        only: (directory == DirectoryVisibility::None).then_some(viewer.id),
+    })
+}
+
+/// Whether `viewer` may see account `id` at all.
+pub fn may_see(viewer: &user::Model, directory: DirectoryVisibility, id: i32) -> bool {
+    viewer.role == Role::Admin || viewer.id == id || directory != DirectoryVisibility::None
+}
+
+/// `user` as `viewer` may see it. Admins and the account itself see everything.
+/// Others never see the account state (they could time their guesses to a lock's
+/// end) or the email state, and contact data and last login only when the
+/// directory shows everything.
+pub fn shown_to(viewer: &user::Model, directory: DirectoryVisibility, mut user: User) -> User {
+    if viewer.role == Role::Admin || viewer.id == user.id {
+        return user;
+    }
+    user.locked_until = None;
+    user.disabled_at = None;
+    user.email_verified = None;
+    user.pending_email = None;
+    if directory != DirectoryVisibility::Full {
+        user.email = None;
+        user.mobile = None;
+        user.last_login_at = None;
     }
     user
 }

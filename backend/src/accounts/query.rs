@@ -18,6 +18,14 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<user::Model, Acco
     find(db, id).await?.ok_or(AccountError::NotFound)
 }
 
+/// The account whose (current) address is `email`.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    Users::find().filter(Column::Email.eq(email)).one(db).await
+}
+
 /// The account a login names: by username, or by email when it contains `@`.
 pub async fn find_by_login(
     db: &DatabaseConnection,
@@ -33,14 +41,27 @@ pub async fn find_by_login(
     Users::find().filter(column.eq(login)).one(db).await
 }
 
+/// Which accounts a list may show and search (see `policy::list_scope`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListScope {
+    /// Search names only, not addresses or mobiles (the viewer cannot see those).
+    pub names_only: bool,
+    /// Only this account.
+    pub only: Option<i32>,
+}
+
 /// One page of accounts and the number matching in all.
 pub async fn list(
     db: &DatabaseConnection,
     params: &ListUsers,
+    scope: ListScope,
 ) -> Result<(Vec<user::Model>, u64), DbErr> {
     let mut select = Users::find();
+    if let Some(id) = scope.only {
+        select = select.filter(Column::Id.eq(id));
+    }
     if let Some(q) = &params.q {
-        select = select.filter(search_condition(q));
+        select = select.filter(search_condition(q, scope.names_only));
     }
     if let Some(role) = params.role {
         select = select.filter(Column::Role.eq(role));
@@ -68,19 +89,22 @@ pub async fn list(
 /// Case-insensitive prefix match (the columns collate case-insensitively), so every
 /// branch can use an index. "ada lov" also matches first name "Ada" + last name
 /// "Lovelace".
-fn search_condition(q: &str) -> Condition {
+fn search_condition(q: &str, names_only: bool) -> Condition {
     let prefix = |s: &str| LikeExpr::new(format!("{}%", escape_like(s))).escape('\\');
     // Usernames and emails are stored lower-case and compare exactly.
     let lower = q.to_lowercase();
     let mut any = Condition::any()
         .add(Column::Username.like(prefix(&lower)))
-        .add(Column::Email.like(prefix(&lower)))
         .add(Column::FirstName.like(prefix(q)))
-        .add(Column::LastName.like(prefix(q)))
-        .add(Column::Mobile.like(prefix(q)));
-    let digits = q.trim_start_matches('+');
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !q.starts_with('+') {
-        any = any.add(Column::Mobile.like(prefix(&format!("+{digits}"))));
+        .add(Column::LastName.like(prefix(q)));
+    if !names_only {
+        any = any
+            .add(Column::Email.like(prefix(&lower)))
+            .add(Column::Mobile.like(prefix(q)));
+        let digits = q.trim_start_matches('+');
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !q.starts_with('+') {
+            any = any.add(Column::Mobile.like(prefix(&format!("+{digits}"))));
+        }
     }
     if let Some((first, last)) = q.split_once(char::is_whitespace) {
         let last = last.trim();

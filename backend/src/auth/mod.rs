@@ -1,6 +1,8 @@
 //! Who is calling: password hashing, the per-account lockout, signed tokens,
 //! server-side sessions, and the login that ties them together ([`Auth`]).
 
+pub mod codes;
+pub mod formats;
 pub mod lockout;
 mod login;
 pub mod password;

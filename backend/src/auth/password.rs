@@ -2,8 +2,8 @@
 //! once than the machine has cores, so a burst of logins queues instead of starving
 //! the async workers or exhausting memory (each hash takes 19 MiB).
 //!
-//! Accounts imported from the old app may still hold bcrypt hashes (`$2a$`, `$2b$`,
-//! `$2y$`, as passlib wrote them). They verify here, and [`needs_rehash`] tells the
+//! Accounts imported from the old app may still hold any hash passlib's default
+//! schemes write (see [`formats`]). They verify here, and [`needs_rehash`] tells the
 //! login to replace them with argon2id once the password is known.
 
 use std::sync::Arc;
@@ -13,6 +13,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
+
+use super::formats::{self, Format};
 
 /// Why a hash could not be made or checked.
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +38,6 @@ const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-fn is_bcrypt(stored: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$"]
-        .iter()
-        .any(|prefix| stored.starts_with(prefix))
 }
 
 /// Whether `stored` should be replaced by a fresh argon2id hash of the same secret
@@ -90,13 +86,14 @@ impl Passwords {
             let known = stored.is_some();
             let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
             let secret = secret.expose_secret().as_bytes();
-            let matches = if is_bcrypt(stored) {
-                bcrypt::verify(secret, stored)
-                    .map_err(|e| anyhow::anyhow!("stored bcrypt hash is malformed: {e}"))?
-            } else {
-                let parsed = PasswordHash::new(stored)
-                    .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-                argon2().verify_password(secret, &parsed).is_ok()
+            let matches = match formats::recognize(stored) {
+                Some(Format::Argon2) => {
+                    let parsed = PasswordHash::new(stored)
+                        .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
+                    argon2().verify_password(secret, &parsed).is_ok()
+                }
+                Some(format) => formats::verify(format, secret, stored)?,
+                None => anyhow::bail!("the stored password hash has no known format"),
             };
             Ok(known && matches)
         })

@@ -3,13 +3,14 @@
 //! start-up with one line naming the variable; secrets never appear in `Debug`.
 
 mod env;
-mod secret;
+pub mod secret;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use shared::{DirectoryVisibility, SignupMode};
 
 pub use self::env::{ConfigError, Env};
 use crate::auth::lockout::LockoutPolicy;
@@ -31,6 +32,7 @@ pub struct Settings {
     pub limits: Limits,
     pub mail: MailSettings,
     pub recovery: RecoverySettings,
+    pub accounts: AccountSettings,
     pub paths: Paths,
 }
 
@@ -38,6 +40,10 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub bind_addr: SocketAddr,
+    /// The address people use (`PUBLIC_URL`, an origin such as
+    /// `https://users.example.com`): the only Host served, the origin of the CSRF
+    /// check, and HTTPS (secure cookie, HSTS) when it is `https`.
+    pub public_url: Option<url::Url>,
     /// `Secure` and the `__Host-` prefix on the session cookie, and HSTS.
     pub cookie_secure: bool,
     /// Origins allowed besides the app's own (CORS and the CSRF origin check).
@@ -63,6 +69,29 @@ impl std::fmt::Debug for SessionSettings {
             .field("absolute_ttl", &self.absolute_ttl)
             .finish_non_exhaustive()
     }
+}
+
+impl HttpSettings {
+    /// Whether people other than this machine's users can reach the server: a
+    /// non-loopback bind, or a public URL that is not loopback (a same-host proxy).
+    pub fn exposed(&self) -> bool {
+        let public_host_is_local = self.public_url.as_ref().is_none_or(|url| match url.host() {
+            Some(url::Host::Domain(name)) => name == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => true,
+        });
+        !self.bind_addr.ip().is_loopback() || !public_host_is_local
+    }
+}
+
+/// Who may join and what users see of each other.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSettings {
+    pub signup: SignupMode,
+    /// Lower-case; empty allows any domain.
+    pub email_domains: Vec<String>,
+    pub directory: DirectoryVisibility,
 }
 
 impl SessionSettings {
@@ -110,9 +139,11 @@ impl Settings {
             static_dir: PathBuf::from(env.string_or("STATIC_DIR", || "frontend/dist".to_owned())),
         };
         let app_name = env.string_or("APP_NAME", || "User Management".to_owned());
+        let http = http(&env)?;
         Ok(Self {
             database: database(&env, &paths)?,
-            http: http(&env)?,
+            mail: mail(&env, &app_name, &http)?,
+            http,
             session: session(&env, &paths)?,
             lockout: lockout(&env)?,
             limits: Limits {
@@ -122,7 +153,7 @@ impl Settings {
                 },
                 json_body: 64 * 1024,
             },
-            mail: mail(&env, &app_name)?,
+            accounts: accounts(&env)?,
             recovery: RecoverySettings {
                 code_ttl: env.seconds("OTP_TTL_SECONDS", 600, 24 * 60 * 60)?,
             },
@@ -167,11 +198,64 @@ fn http<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<HttpSettings, Con
     let proxies = env.list("TRUSTED_PROXIES", TrustedProxies::parse_entry, |bad| {
         format!("'{bad}' is not an IP address or network like 10.0.0.0/8")
     })?;
+    let public_url = env.parsed(
+        "PUBLIC_URL",
+        || None,
+        |raw| {
+            normalize_origin(raw)
+                .ok()
+                .and_then(|origin| url::Url::parse(&origin).ok())
+                .map(Some)
+        },
+        "must be the origin people use, like https://users.example.com (no path)",
+    )?;
+    let https = public_url.as_ref().map(|url| url.scheme() == "https");
+    let cookie_secure = env.flag(
+        "COOKIE_SECURE",
+        https.unwrap_or(!bind_addr.ip().is_loopback()),
+    )?;
+    if https == Some(true) && !cookie_secure {
+        return Err(ConfigError::new(
+            "COOKIE_SECURE",
+            "must be true when PUBLIC_URL is https",
+        ));
+    }
     Ok(HttpSettings {
-        cookie_secure: env.flag("COOKIE_SECURE", !bind_addr.ip().is_loopback())?,
+        cookie_secure,
         bind_addr,
+        public_url,
         allowed_origins,
         trusted_proxies: TrustedProxies::new(proxies),
+    })
+}
+
+fn accounts<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccountSettings, ConfigError> {
+    let signup = env.parsed(
+        "SIGNUP_MODE",
+        SignupMode::default,
+        |raw| SignupMode::parse(raw).ok(),
+        "must be one of: open, invite, closed",
+    )?;
+    let directory = env.parsed(
+        "DIRECTORY_VISIBILITY",
+        DirectoryVisibility::default,
+        |raw| DirectoryVisibility::parse(raw).ok(),
+        "must be one of: none, names, full",
+    )?;
+    let email_domains = env.list(
+        "SIGNUP_EMAIL_DOMAINS",
+        |entry| {
+            let domain = entry.trim_start_matches('@').to_lowercase();
+            shared::validate::Email::parse(&format!("x@{domain}"))
+                .is_ok()
+                .then_some(domain)
+        },
+        |bad| format!("'{bad}' is not a mail domain like example.com"),
+    )?;
+    Ok(AccountSettings {
+        signup,
+        email_domains,
+        directory,
     })
 }
 
@@ -216,6 +300,7 @@ fn lockout<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<LockoutPolicy,
 fn mail<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     app_name: &str,
+    http: &HttpSettings,
 ) -> Result<MailSettings, ConfigError> {
     let smtp_url = env.parsed(
         "SMTP_URL",
@@ -226,6 +311,22 @@ fn mail<F: Fn(&str) -> Option<String>>(
         },
         "must start with smtp:// or smtps://, e.g. smtps://user:pass@smtp.example.com:465",
     )?;
+    match &smtp_url {
+        Some(url) if sends_credentials_in_clear(url.expose_secret()) => {
+            return Err(ConfigError::new(
+                "SMTP_URL",
+                "would send its password unencrypted to a remote server: use smtps:// or add ?tls=required",
+            ));
+        }
+        None if http.exposed() => {
+            return Err(ConfigError::new(
+                "SMTP_URL",
+                "must be set when the server is reachable from the network (BIND_ADDR or \
+                 PUBLIC_URL): the development outbox only writes mail, codes included, to DATA_DIR",
+            ));
+        }
+        _ => {}
+    }
     let from = env
         .string_or("MAIL_FROM", || format!("{app_name} <no-reply@localhost>"))
         .parse()
@@ -240,6 +341,31 @@ fn mail<F: Fn(&str) -> Option<String>>(
         timeout: env.seconds("SMTP_TIMEOUT_SECONDS", 10, 300)?,
         from,
     })
+}
+
+/// Plain `smtp://` with a user or password to a host other than this machine.
+fn sends_credentials_in_clear(raw: &str) -> bool {
+    let Ok(url) = url::Url::parse(raw) else {
+        return false;
+    };
+    let credentials = !url.username().is_empty() || url.password().is_some();
+    let tls_required = url
+        .query_pairs()
+        .any(|(key, value)| key == "tls" && value == "required");
+    // `smtp:` is not a scheme the URL standard knows, so its IPv4 hosts come back
+    // as names.
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => true,
+    };
+    url.scheme() == "smtp" && credentials && !tls_required && !loopback
 }
 
 #[cfg(test)]
@@ -282,8 +408,86 @@ mod tests {
 
     #[test]
     fn public_bind_means_secure_cookie() {
-        let s = settings(&[("BIND_ADDR", "0.0.0.0:80"), ("JWT_SECRET", &"k".repeat(32))]).unwrap();
+        let s = settings(&[
+            ("BIND_ADDR", "0.0.0.0:80"),
+            ("JWT_SECRET", &"k".repeat(32)),
+            ("SMTP_URL", "smtps://mail.example.com"),
+        ])
+        .unwrap();
         assert!(s.http.cookie_secure);
+        assert!(s.http.exposed());
+    }
+
+    #[test]
+    fn a_public_url_decides_https_whatever_the_bind() {
+        let behind_proxy = settings(&[
+            ("PUBLIC_URL", "https://Users.Example.com/"),
+            ("SMTP_URL", "smtps://mail.example.com"),
+        ])
+        .unwrap();
+        assert!(behind_proxy.http.cookie_secure, "https => Secure and HSTS");
+        assert!(behind_proxy.http.exposed(), "a same-host proxy is public");
+        assert_eq!(
+            behind_proxy.http.public_url.unwrap().as_str(),
+            "https://users.example.com/"
+        );
+        let local = settings(&[("PUBLIC_URL", "http://localhost:8080")]).unwrap();
+        assert!(!local.http.cookie_secure && !local.http.exposed());
+        for (vars, variable) in [
+            (
+                vec![("PUBLIC_URL", "https://users.example.com/app")],
+                "PUBLIC_URL",
+            ),
+            (
+                vec![
+                    ("PUBLIC_URL", "https://users.example.com"),
+                    ("COOKIE_SECURE", "false"),
+                ],
+                "COOKIE_SECURE",
+            ),
+            (
+                vec![("PUBLIC_URL", "https://users.example.com")],
+                "SMTP_URL",
+            ),
+            (vec![("BIND_ADDR", "0.0.0.0:8080")], "SMTP_URL"),
+            (
+                vec![("SMTP_URL", "smtp://app:secret@mail.example.com:587")],
+                "SMTP_URL",
+            ),
+        ] {
+            assert_eq!(settings(&vars).unwrap_err().variable, variable, "{vars:?}");
+        }
+        for fine in [
+            "smtp://app:secret@mail.example.com:587?tls=required",
+            "smtps://app:secret@mail.example.com",
+            "smtp://app:secret@127.0.0.1:2525",
+            "smtp://mail.example.com:25",
+        ] {
+            assert!(settings(&[("SMTP_URL", fine)]).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn signup_and_directory_settings() {
+        let s = settings(&[
+            ("SIGNUP_MODE", "invite"),
+            ("SIGNUP_EMAIL_DOMAINS", "Example.com, @example.org"),
+            ("DIRECTORY_VISIBILITY", "none"),
+        ])
+        .unwrap();
+        assert_eq!(s.accounts.signup, SignupMode::Invite);
+        assert_eq!(s.accounts.email_domains, ["example.com", "example.org"]);
+        assert_eq!(s.accounts.directory, DirectoryVisibility::None);
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.accounts.signup, SignupMode::Open);
+        assert_eq!(defaults.accounts.directory, DirectoryVisibility::Names);
+        for (var, value) in [
+            ("SIGNUP_MODE", "maybe"),
+            ("DIRECTORY_VISIBILITY", "some"),
+            ("SIGNUP_EMAIL_DOMAINS", "not a domain"),
+        ] {
+            assert_eq!(settings(&[(var, value)]).unwrap_err().variable, var);
+        }
     }
 
     #[test]

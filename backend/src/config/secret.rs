@@ -42,6 +42,16 @@ pub fn load_or_create_secret(path: &Path) -> Result<SecretString, String> {
     Ok(SecretString::from(secret))
 }
 
+/// Writes `path` (and its folder), replacing any earlier file, readable by this user
+/// only.
+pub fn replace_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    write_private(path, contents)
+}
+
 /// Creates `path` (and its folder) readable by this user only; fails if it exists.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;

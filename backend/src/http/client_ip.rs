@@ -39,7 +39,11 @@ impl TrustedProxies {
             .ok()
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|net| net.contains(&ip))
     }

@@ -37,6 +37,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Refused by a policy whose message is built at run time (sign-up rules).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A Host this server does not answer for (PUBLIC_URL, or loopback names).
+    #[error("misdirected request")]
+    Misdirected,
     #[error("not found")]
     NotFound,
     /// Values that must be unique and are already taken by another account.
@@ -78,7 +84,8 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Forbidden(_) | ApiError::Refused(_) => "forbidden",
+            ApiError::Misdirected => "misdirected_request",
             ApiError::NotFound => "not_found",
             ApiError::Duplicate(_) | ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -101,6 +108,11 @@ impl ApiError {
             ApiError::InvalidCredentials => ("Invalid username or password.".to_owned(), None),
             ApiError::Unauthorized => ("Authentication required.".to_owned(), None),
             ApiError::Forbidden(why) => ((*why).to_owned(), None),
+            ApiError::Refused(why) => (why.clone(), None),
+            ApiError::Misdirected => (
+                "This server does not answer for that host name.".to_owned(),
+                None,
+            ),
             ApiError::NotFound => ("Not found.".to_owned(), None),
             ApiError::Duplicate(fields) => (
                 format!("Already in use: {}.", fields.join(", ")),
@@ -140,7 +152,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidCredentials | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Refused(_) => StatusCode::FORBIDDEN,
+            ApiError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -206,6 +219,11 @@ impl From<AccountError> for ApiError {
             AccountError::Duplicate(fields) => ApiError::Duplicate(fields),
             AccountError::Conflict(why) => ApiError::Conflict(why),
             AccountError::NotAllowed(why) => ApiError::Forbidden(why),
+            AccountError::Refused(why) => ApiError::Refused(why),
+            AccountError::Invalid(fields) => ApiError::Validation(fields),
+            AccountError::WrongCode => {
+                ApiError::field("code", "is wrong or has expired; ask for a new one")
+            }
             AccountError::Hashing(err) => err.into(),
             AccountError::Database(err) => err.into(),
         }

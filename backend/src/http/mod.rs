@@ -67,6 +67,7 @@ pub fn serve(
             )
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .wrap(from_fn(middleware::check_host))
             .wrap(cors(state.origins.extra()))
             .wrap(headers.middleware())
             .wrap(ErrorHandlers::new().default_handler(error::envelope_other_errors))
@@ -94,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::sessions::configure)
                 .configure(routes::auth::configure)
                 .configure(routes::recovery::configure)
+                .configure(routes::invitations::configure)
                 .configure(routes::users::configure)
                 .configure(routes::audit::configure),
         );

@@ -29,6 +29,9 @@ use crate::http::routes;
         routes::auth::update_me,
         routes::auth::change_password,
         routes::auth::password_strength,
+        routes::auth::signup_options,
+        routes::auth::verify_email,
+        routes::auth::resend_email_code,
         routes::sessions::list_sessions,
         routes::sessions::revoke_session,
         routes::sessions::revoke_other_sessions,
@@ -45,6 +48,9 @@ use crate::http::routes;
         routes::users::enable_user,
         routes::users::unlock_user,
         routes::sessions::revoke_user_sessions,
+        routes::invitations::create_invitation,
+        routes::invitations::list_invitations,
+        routes::invitations::revoke_invitation,
         routes::audit::list_events,
         routes::health::health,
         routes::health::ready,
@@ -104,17 +110,19 @@ struct CommonErrors;
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let throttled_paths = routes::throttled_paths();
+        use actix_web::http::Method;
+        let throttled_routes = routes::throttled_routes();
         for (path, item) in openapi.paths.paths.iter_mut() {
             let uses_database = path != "/health";
-            let throttled = throttled_paths.contains(path);
             let operations = [
-                (&mut item.get, false),
-                (&mut item.put, true),
-                (&mut item.post, true),
-                (&mut item.delete, true),
+                (&mut item.get, Method::GET),
+                (&mut item.put, Method::PUT),
+                (&mut item.post, Method::POST),
+                (&mut item.delete, Method::DELETE),
             ];
-            for (operation, changes_state) in operations {
+            for (operation, method) in operations {
+                let changes_state = method != Method::GET;
+                let throttled = throttled_routes.contains(&(method, path.clone()));
                 if let Some(operation) = operation.as_mut() {
                     add_common_errors(operation, changes_state, uses_database);
                     if throttled {

@@ -1,25 +1,38 @@
 //! What every handler shares: the database pool and the services built at start-up.
 
-use sea_orm::DatabaseConnection;
+use std::sync::atomic::AtomicBool;
 
+use sea_orm::DatabaseConnection;
+use shared::DirectoryVisibility;
+
+use crate::accounts::email::EmailCodes;
+use crate::accounts::registration::Registration;
 use crate::auth::Auth;
+use crate::auth::codes::Codes;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::cookie::SessionCookie;
-use crate::http::origins::AllowedOrigins;
+use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::throttle::Throttles;
-use crate::mail::Mailer;
-use crate::mail::templates::Templates;
+use crate::mail::notices::Notices;
 use crate::recovery::Recovery;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     /// Passwords, lockout, tokens and sessions.
     pub auth: Auth,
+    /// The app's keyed codes (invitations; the rest keep their own handle).
+    pub codes: Codes,
     pub cookie: SessionCookie,
     pub origins: AllowedOrigins,
-    pub mailer: Mailer,
-    pub templates: Templates,
+    pub hosts: AllowedHosts,
+    pub notices: Notices,
     pub recovery: Recovery,
+    pub email_codes: EmailCodes,
+    pub registration: Registration,
+    /// What users who are not admins see of other accounts.
+    pub directory: DirectoryVisibility,
     pub proxies: TrustedProxies,
     pub throttles: Throttles,
+    /// Set once the "proxy without TRUSTED_PROXIES" warning was logged.
+    pub warned_about_proxy: AtomicBool,
 }

@@ -1,92 +1,153 @@
-//! Per-client-IP throttling of the endpoints that guess secrets or send mail: a token
-//! bucket per address, in memory. Over the limit, the answer is 429 with
-//! `Retry-After`.
+//! Per-client throttling of the endpoints that guess secrets, send mail or hash: a
+//! token bucket per address (and, for hashing, per account), in memory. Over the
+//! limit, the answer is 429 with `Retry-After`.
 //!
-//! - Login, token and signup spend a token per *failed* request (any 4xx): guessing
-//!   passwords or probing for taken names is what the limit is for, while an office
-//!   behind one address logging in successfully is never slowed down. Once the bucket
-//!   is empty, every request from that address waits for it to refill.
-//! - The recovery steps spend a token per request (each may send mail or test a code).
-//! - The strength meter, asked while typing, has a bucket four times larger.
-//! - Every login, token and signup request also draws from a bucket ten times larger,
-//!   which caps floods of parallel requests (admitted before any has failed).
+//! - Login, token and signup take a token *before* the handler runs and give it back
+//!   when the request succeeds: failures (guessing passwords, probing for taken names)
+//!   spend the bucket, an office behind one address logging in successfully never
+//!   does, and N parallel failures can never get past the burst, because each holds
+//!   its token while it runs.
+//! - The recovery and email-code steps spend a token per request (each may send mail
+//!   or test a code); the strength meter has a bucket four times larger.
+//! - Every request that hashes a password (sign-up, profile and password changes,
+//!   accounts made by admins) spends from a hashing bucket per address, and per
+//!   account where there is one, so one client cannot keep the hashing pool busy.
 //!
-//! Buckets are per instance; the per-account lockout, which must hold across
-//! instances, lives in the database (`auth::lockout`). The middleware that applies
-//! them is in `http::middleware`.
+//! The buckets are written here rather than taken from `governor`: its GCRA cannot
+//! give a token back, which the credential buckets need. Idle buckets (full again)
+//! are swept, and each map holds at most [`MAX_KEYS`] clients, so memory stays
+//! bounded however many addresses call. Buckets are per instance; the per-account
+//! lockout, which must hold across instances, lives in the database
+//! (`auth::lockout`). The middleware that applies them is in `http::middleware`.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Instant;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-/// A token bucket per client IP: `burst` requests at once, refilled at `per_minute`.
+/// A token bucket per client: `burst` requests at once, refilled at `per_minute`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub per_minute: u32,
     pub burst: u32,
 }
 
-#[derive(Clone)]
-pub struct Throttle {
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Addresses whose bucket ran dry on a failure, and until when.
-    blocked: Arc<Mutex<HashMap<IpAddr, Instant>>>,
+impl RateLimit {
+    fn times(self, factor: u32) -> Self {
+        Self {
+            per_minute: self.per_minute.saturating_mul(factor),
+            burst: self.burst.saturating_mul(factor),
+        }
+    }
 }
 
-impl Throttle {
+/// The most clients one bucket map tracks; past that (after sweeping the idle ones)
+/// new clients are refused until some go idle.
+pub const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Tokens {
+    tokens: f64,
+    at: Instant,
+}
+
+/// One token bucket per key.
+pub struct Buckets<K> {
+    limit: RateLimit,
+    map: Mutex<HashMap<K, Tokens>>,
+}
+
+impl<K: Hash + Eq + Copy> Buckets<K> {
     pub fn new(limit: RateLimit) -> Self {
-        let per_minute = NonZeroU32::new(limit.per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
         Self {
-            limiter: Arc::new(RateLimiter::keyed(
-                Quota::per_minute(per_minute).allow_burst(burst),
-            )),
-            blocked: Arc::default(),
+            limit,
+            map: Mutex::default(),
         }
     }
 
-    /// Takes one token from `ip`'s bucket, or says how long until there is one.
-    fn take(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&ip)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    fn capacity(&self) -> f64 {
+        f64::from(self.limit.burst.max(1))
     }
 
-    /// For buckets that count every request: takes a token or refuses.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.take(ip).map_err(whole_seconds)
+    fn per_second(&self) -> f64 {
+        f64::from(self.limit.per_minute.max(1)) / 60.0
     }
 
-    /// For buckets that count failures: refuses while `ip` is blocked.
-    pub fn admit(&self, ip: IpAddr) -> Result<(), u64> {
-        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        match blocked.get(&ip) {
-            Some(until) if *until > Instant::now() => Err(whole_seconds(*until - Instant::now())),
-            _ => Ok(()),
+    fn refilled(&self, bucket: Tokens, now: Instant) -> Tokens {
+        let earned = now.duration_since(bucket.at).as_secs_f64() * self.per_second();
+        Tokens {
+            tokens: (bucket.tokens + earned).min(self.capacity()),
+            at: now,
         }
     }
 
-    /// A failed request from `ip`: spends a token, and blocks `ip` once there is none.
-    pub fn failed(&self, ip: IpAddr) {
-        if let Err(wait) = self.take(ip) {
-            let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-            blocked.insert(ip, Instant::now() + wait);
-        }
-    }
-
-    /// Drops buckets that are full again and lapsed blocks, so memory follows the
-    /// active clients.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+    /// Takes a token for `key`, or says how many seconds until there is one.
+    pub fn take(&self, key: K) -> Result<(), u64> {
         let now = Instant::now();
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        blocked.retain(|_, until| *until > now);
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if !map.contains_key(&key) && map.len() >= MAX_KEYS {
+            self.sweep_locked(&mut map, now);
+            if map.len() >= MAX_KEYS {
+                tracing::warn!("throttle table full: refusing a new client");
+                return Err(60);
+            }
+        }
+        let full = Tokens {
+            tokens: self.capacity(),
+            at: now,
+        };
+        let bucket = self.refilled(*map.get(&key).unwrap_or(&full), now);
+        if bucket.tokens >= 1.0 {
+            map.insert(
+                key,
+                Tokens {
+                    tokens: bucket.tokens - 1.0,
+                    ..bucket
+                },
+            );
+            return Ok(());
+        }
+        map.insert(key, bucket);
+        let wait = (1.0 - bucket.tokens) / self.per_second();
+        Err((wait.ceil() as u64).max(1))
+    }
+
+    /// Gives back a token taken by [`Buckets::take`] (the request it paid for
+    /// succeeded).
+    pub fn give_back(&self, key: K) {
+        let now = Instant::now();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = map.get(&key).copied() {
+            let bucket = self.refilled(bucket, now);
+            map.insert(
+                key,
+                Tokens {
+                    tokens: (bucket.tokens + 1.0).min(self.capacity()),
+                    ..bucket
+                },
+            );
+        }
+    }
+
+    /// Forgets the buckets that are full again: an idle client costs no memory.
+    pub fn sweep(&self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        self.sweep_locked(&mut map, Instant::now());
+    }
+
+    fn sweep_locked(&self, map: &mut HashMap<K, Tokens>, now: Instant) {
+        let capacity = self.capacity();
+        map.retain(|_, bucket| self.refilled(*bucket, now).tokens < capacity);
+        map.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -102,101 +163,119 @@ pub fn bucket_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn whole_seconds(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-}
-
 /// Which bucket a route draws from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// Login, token and signup: failed requests count.
+    /// Login, token and signup: taken up front, given back on success.
     Credentials,
-    /// The recovery steps: every request counts.
+    /// The recovery and email-code steps: every request counts.
     Recovery,
     /// The password-strength meter: every request counts, in a roomier bucket.
     Strength,
+    /// Routes that hash a password: every request counts.
+    Hashing,
 }
 
 /// The buckets of one application.
-#[derive(Clone)]
 pub struct Throttles {
-    /// Failed logins, tokens and signups.
-    pub credentials: Throttle,
-    /// Every login, token and signup request, with ten times the allowance.
-    pub credentials_flood: Throttle,
-    pub recovery: Throttle,
-    pub strength: Throttle,
+    pub credentials: Buckets<IpAddr>,
+    pub recovery: Buckets<IpAddr>,
+    pub strength: Buckets<IpAddr>,
+    pub hashing: Buckets<IpAddr>,
+    /// Hashing per account, whatever address it comes from.
+    pub hashing_accounts: Buckets<i32>,
 }
 
 impl Throttles {
     pub fn new(limit: RateLimit) -> Self {
-        let times = |factor: u32| RateLimit {
-            per_minute: limit.per_minute.saturating_mul(factor),
-            burst: limit.burst.saturating_mul(factor),
-        };
         Self {
-            credentials: Throttle::new(limit),
-            credentials_flood: Throttle::new(times(10)),
-            recovery: Throttle::new(limit),
-            strength: Throttle::new(times(4)),
+            credentials: Buckets::new(limit),
+            recovery: Buckets::new(limit),
+            strength: Buckets::new(limit.times(4)),
+            hashing: Buckets::new(limit),
+            hashing_accounts: Buckets::new(RateLimit {
+                per_minute: limit.per_minute.div_ceil(2).max(1),
+                burst: limit.burst.div_ceil(3).max(1),
+            }),
         }
     }
 
-    /// Whether a request to a `bucket` route from `ip` may go ahead; else how many
-    /// seconds to wait.
-    pub fn admit(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
+    fn of(&self, bucket: Bucket) -> &Buckets<IpAddr> {
         match bucket {
-            // A flood of requests in parallel is admitted before any of them has
-            // failed: the roomy bucket caps it.
-            Bucket::Credentials => self
-                .credentials_flood
-                .check(ip)
-                .and_then(|()| self.credentials.admit(ip)),
-            Bucket::Recovery => self.recovery.check(ip),
-            Bucket::Strength => self.strength.check(ip),
+            Bucket::Credentials => &self.credentials,
+            Bucket::Recovery => &self.recovery,
+            Bucket::Strength => &self.strength,
+            Bucket::Hashing => &self.hashing,
         }
     }
 
-    /// Counts how a request from `ip` was answered: on credential routes, a client
-    /// error spends a token.
-    pub fn answered(&self, bucket: Bucket, ip: IpAddr, client_error: bool) {
-        if matches!(bucket, Bucket::Credentials) && client_error {
-            self.credentials.failed(ip);
+    /// Whether a request to a `bucket` route from `ip` may go ahead (a token is
+    /// taken); else how many seconds to wait.
+    pub fn admit(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
+        self.of(bucket).take(ip)
+    }
+
+    /// Counts how a request from `ip` was answered: on credential routes, a success
+    /// gives its token back.
+    pub fn answered(&self, bucket: Bucket, ip: IpAddr, succeeded: bool) {
+        if bucket == Bucket::Credentials && succeeded {
+            self.credentials.give_back(ip);
         }
     }
 
+    /// Spends one of `account_id`'s hashing tokens.
+    pub fn hashing_for(&self, account_id: i32) -> Result<(), u64> {
+        self.hashing_accounts.take(account_id)
+    }
+
+    /// Drops buckets that are full again, so memory follows the active clients.
     pub fn forget_idle(&self) {
-        for throttle in [
+        for buckets in [
             &self.credentials,
-            &self.credentials_flood,
             &self.recovery,
             &self.strength,
+            &self.hashing,
         ] {
-            throttle.forget_idle();
+            buckets.sweep();
         }
+        self.hashing_accounts.sweep();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
+    fn limit(per_minute: u32, burst: u32) -> RateLimit {
+        RateLimit { per_minute, burst }
+    }
+
     #[test]
-    fn a_burst_then_a_wait_per_address() {
-        let throttle = Throttle::new(RateLimit {
-            per_minute: 6,
-            burst: 2,
-        });
+    fn a_burst_then_a_wait_per_key() {
+        let buckets = Buckets::new(limit(6, 2));
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(throttle.check(a).is_ok());
-        assert!(throttle.check(a).is_ok());
-        let wait = throttle.check(a).unwrap_err();
+        assert!(buckets.take(a).is_ok());
+        assert!(buckets.take(a).is_ok());
+        let wait = buckets.take(a).unwrap_err();
         assert!((1..=10).contains(&wait), "one token per 10 s: {wait}");
-        assert!(
-            throttle.check(b).is_ok(),
-            "addresses have their own buckets"
-        );
+        assert!(buckets.take(b).is_ok(), "keys have their own buckets");
+    }
+
+    #[test]
+    fn given_back_tokens_are_spent_again_but_never_beyond_the_burst() {
+        let buckets = Buckets::new(limit(6, 2));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..10 {
+            assert!(buckets.take(a).is_ok());
+            buckets.give_back(a);
+        }
+        buckets.give_back(a);
+        buckets.give_back(a);
+        assert!(buckets.take(a).is_ok() && buckets.take(a).is_ok());
+        assert!(buckets.take(a).is_err(), "giving back never overfills");
     }
 
     #[test]
@@ -209,19 +288,14 @@ mod tests {
     }
 
     #[test]
-    fn failures_block_once_the_bucket_is_empty() {
-        let throttle = Throttle::new(RateLimit {
-            per_minute: 6,
-            burst: 2,
-        });
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..2 {
-            assert!(throttle.admit(a).is_ok());
-            throttle.failed(a);
+    fn idle_buckets_are_swept() {
+        let buckets = Buckets::new(limit(60_000, 1));
+        for n in 0..100u32 {
+            buckets.take(n).unwrap();
         }
-        assert!(throttle.admit(a).is_ok(), "two failures spent the burst");
-        throttle.failed(a);
-        let wait = throttle.admit(a).unwrap_err();
-        assert!((1..=10).contains(&wait), "{wait}");
+        assert_eq!(buckets.len(), 100);
+        std::thread::sleep(Duration::from_millis(5));
+        buckets.sweep();
+        assert!(buckets.is_empty(), "refilled buckets are forgotten");
     }
 }

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use sea_orm::FromQueryResult;
 use shared::validate::{Email, Mobile, PersonName, SecurityAnswer, Username};
 
+use crate::auth::formats;
+
 /// One row of the old app's `users` table.
 #[derive(Debug, Clone, FromQueryResult)]
 pub(super) struct LegacyRow {
@@ -37,60 +39,54 @@ pub(super) struct Candidate {
 }
 
 pub(super) enum Password {
-    /// A bcrypt hash made by passlib: stored as it is.
-    Bcrypt(String),
+    /// A hash passlib made (any of its default schemes): stored as it is, verified at
+    /// login and replaced by argon2id then.
+    Legacy(String),
     /// Plain text: hashed to argon2id before it is stored.
     Plain(String),
 }
 
-fn is_bcrypt_hash(value: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$"]
-        .iter()
-        .any(|p| value.starts_with(p))
-        && value.parse::<bcrypt::HashParts>().is_ok()
+/// Today's column sizes: a longer value cannot be stored whole, so its row is skipped
+/// (an insert would fail, and take the whole batch with it).
+mod limit {
+    pub const USERNAME: usize = 50;
+    pub const EMAIL: usize = 254;
+    pub const MOBILE: usize = 16;
+    pub const QUESTION: usize = 200;
+    pub const HASH: usize = 255;
 }
 
 fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// `Err` when `value` is longer than its column.
+fn fits(label: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.chars().count() > max {
+        return Err(format!("the {label} is longer than {max} characters"));
+    }
+    Ok(())
+}
+
 /// Checks one row on its own; `Err` holds the reason it must be skipped.
 pub(super) fn check(row: &LegacyRow) -> Result<Candidate, String> {
     let mut notes = Vec::new();
     let username = present(&row.username).ok_or("no username")?.to_lowercase();
-    if username.chars().count() > 50 {
-        return Err("the username is longer than 50 characters".to_owned());
-    }
+    fits("username", &username, limit::USERNAME)?;
     if Username::parse(&username).is_err() {
         notes.push(format!(
             "username '{username}' breaks today's rules (kept; they apply when it changes)"
         ));
     }
     let email = present(&row.email).ok_or("no email")?.to_lowercase();
+    fits("email", &email, limit::EMAIL)?;
     if Email::parse(&email).is_err() {
         notes.push(format!(
             "email '{email}' breaks today's rules (kept; the user should correct it)"
         ));
     }
-    let raw_mobile = present(&row.mobile).ok_or("no mobile number")?;
-    let mobile = match Mobile::parse(raw_mobile) {
-        Ok(mobile) => mobile.into_inner(),
-        Err(_) => {
-            notes.push(format!(
-                "mobile '{raw_mobile}' breaks today's rules (kept as it was)"
-            ));
-            raw_mobile.to_owned()
-        }
-    };
-    let password = match present(&row.password) {
-        None => return Err("no password".to_owned()),
-        Some(hash) if is_bcrypt_hash(hash) => Password::Bcrypt(hash.to_owned()),
-        // Not trimmed: spaces may be part of a plain-text password.
-        Some(_) => {
-            notes.push("plain-text password hashed".to_owned());
-            Password::Plain(row.password.clone().unwrap_or_default())
-        }
-    };
+    let mobile = check_mobile(row, &mut notes)?;
+    let password = check_password(row, &mut notes)?;
     let mut name = |label: &str, value: &Option<String>| -> String {
         let name = present(value).unwrap_or_default();
         if PersonName::parse(name).is_err() {
@@ -101,6 +97,9 @@ pub(super) fn check(row: &LegacyRow) -> Result<Candidate, String> {
     let first_name = name("first name", &row.first_name);
     let last_name = name("last name", &row.last_name);
     let security_question = present(&row.security_question).map(str::to_owned);
+    if let Some(question) = &security_question {
+        fits("security question", question, limit::QUESTION)?;
+    }
     let security_answer = present(&row.security_answer).map(SecurityAnswer::normalize);
     if security_question.is_none() || security_answer.is_none() {
         notes.push("no security question and answer: password recovery needs them".to_owned());
@@ -121,6 +120,37 @@ pub(super) fn check(row: &LegacyRow) -> Result<Candidate, String> {
         security_answer,
         notes,
     })
+}
+
+fn check_mobile(row: &LegacyRow, notes: &mut Vec<String>) -> Result<String, String> {
+    let raw = present(&row.mobile).ok_or("no mobile number")?;
+    match Mobile::parse(raw) {
+        Ok(mobile) => Ok(mobile.into_inner()),
+        Err(_) => {
+            fits("mobile number", raw, limit::MOBILE)?;
+            notes.push(format!(
+                "mobile '{raw}' breaks today's rules (kept as it was)"
+            ));
+            Ok(raw.to_owned())
+        }
+    }
+}
+
+/// A hash of a format we verify is kept; anything else shaped like a hash is skipped
+/// (it is not the password, and taking it for one would lock the user out); the rest
+/// is a plain-text password.
+fn check_password(row: &LegacyRow, notes: &mut Vec<String>) -> Result<Password, String> {
+    let value = present(&row.password).ok_or("no password")?;
+    if formats::recognize(value).is_some() {
+        fits("password hash", value, limit::HASH)?;
+        return Ok(Password::Legacy(value.to_owned()));
+    }
+    if formats::looks_like_a_hash(value) {
+        return Err("the password is a hash of a format that cannot be verified".to_owned());
+    }
+    notes.push("plain-text password hashed".to_owned());
+    // Not trimmed: spaces may be part of a plain-text password.
+    Ok(Password::Plain(row.password.clone().unwrap_or_default()))
 }
 
 /// Values already taken, by the field they belong to.
@@ -183,7 +213,7 @@ mod tests {
         assert_eq!(c.email, "user7@example.com");
         assert_eq!(c.mobile, "+15550100007");
         assert_eq!(c.security_answer.as_deref(), Some("rex"));
-        assert!(matches!(c.password, Password::Bcrypt(_)));
+        assert!(matches!(c.password, Password::Legacy(_)));
         assert!(c.notes.is_empty(), "{:?}", c.notes);
     }
 
@@ -199,10 +229,17 @@ mod tests {
 
         let mut broken_hash = row(2);
         broken_hash.password = Some("$2b$04$tooshort".into());
-        assert!(matches!(
-            check(&broken_hash).unwrap().password,
-            Password::Plain(_)
-        ));
+        assert_eq!(
+            check(&broken_hash).err().as_deref(),
+            Some("the password is a hash of a format that cannot be verified"),
+            "a truncated hash is not a password"
+        );
+        let mut long_mobile = row(4);
+        long_mobile.mobile = Some("+44 (0) 7700 900 123 ext 9".into());
+        assert_eq!(
+            check(&long_mobile).err().as_deref(),
+            Some("the mobile number is longer than 16 characters")
+        );
 
         for (field, reason) in [
             ("username", "no username"),

@@ -213,7 +213,7 @@ async fn insert(
     };
     let hashed = futures::future::try_join_all(accepted.iter().map(|c| async {
         let password = match &c.password {
-            Password::Bcrypt(hash) => hash.clone(),
+            Password::Legacy(hash) => hash.clone(),
             Password::Plain(plain) => hash(Some(plain)).await?.unwrap_or_default(),
         };
         let answer = hash(c.security_answer.as_deref()).await?;
@@ -236,6 +236,8 @@ async fn insert(
             security_question: Set(c.security_question.clone()),
             security_answer_hash: Set(answer_hash),
             role: Set(Role::User),
+            // The old app's users have used these addresses for years.
+            email_verified_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

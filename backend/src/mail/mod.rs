@@ -3,6 +3,7 @@
 //! no `SMTP_URL`, a development mailer writes each message as an `.eml` file instead.
 //! What the messages say is in [`templates`].
 
+pub mod notices;
 pub mod templates;
 
 use std::path::PathBuf;
@@ -95,7 +96,7 @@ impl Transport {
                 let bytes = message.formatted();
                 let written = async {
                     tokio::fs::create_dir_all(dir).await?;
-                    tokio::fs::write(&path, bytes).await
+                    write_private(&path, &bytes).await
                 };
                 written
                     .await
@@ -108,6 +109,18 @@ impl Transport {
             }
         }
     }
+}
+
+/// The outbox holds codes: its files are for this user's eyes only.
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(bytes).await?;
+    file.flush().await
 }
 
 #[derive(Debug)]

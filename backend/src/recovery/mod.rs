@@ -3,30 +3,25 @@
 //! is one conditional UPDATE (`store`): concurrent requests cannot skip a step, use
 //! a code or token twice, or spend more than the shared attempt budget.
 
-mod store;
+pub mod store;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
-use rand::{Rng, RngCore};
 use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
+use shared::Identifier;
 use shared::validate::{Password, SecurityAnswer};
-use shared::{Identifier, OTP_DIGITS};
 
 use crate::accounts::{self, AccountError, Update};
+use crate::auth::codes::{Codes, Purpose, new_token, token_hash};
 use crate::auth::password::{HashError, Passwords};
 use crate::clock::now;
 use crate::db::entity::user;
-use crate::mail::Mailer;
-use crate::mail::templates::{Templates, Undeliverable};
+use crate::mail::notices::Notices;
+use crate::mail::templates::Undeliverable;
 
-/// Wrong codes and wrong answers together, per code sent.
-pub const ATTEMPTS: i32 = 5;
-/// Codes mailed per account per hour; more requests get the same answer but no mail.
-pub const MAILS_PER_HOUR: i32 = 5;
+pub use self::store::{ATTEMPTS, MAILS_PER_HOUR};
 
 /// Why a recovery step was refused.
 #[derive(Debug, thiserror::Error)]
@@ -49,25 +44,19 @@ pub enum RecoveryError {
 /// Everything the recovery flow needs besides the database.
 #[derive(Clone)]
 pub struct Recovery {
-    /// Key for the codes' HMAC, so a database dump alone does not reveal them (six
-    /// digits are trivial to brute-force from a plain hash).
-    code_key: Vec<u8>,
+    codes: Codes,
     /// Lifetime of a code and of each step's token.
     ttl: Duration,
 }
 
 impl Recovery {
-    pub fn new(code_key: &[u8], ttl: Duration) -> Self {
-        Self {
-            code_key: code_key.to_vec(),
-            ttl,
-        }
+    pub fn new(codes: Codes, ttl: Duration) -> Self {
+        Self { codes, ttl }
     }
 
     fn code_hash(&self, user_id: i32, code: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.code_key).expect("HMAC takes any key");
-        mac.update(format!("password-recovery:{user_id}:{code}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        self.codes
+            .hash(Purpose::PasswordRecovery, &user_id.to_string(), code)
     }
 
     fn expiry(&self) -> DateTime<Utc> {
@@ -75,24 +64,19 @@ impl Recovery {
     }
 
     /// Step 1, run off the request path. Mails a fresh code (replacing any earlier one)
-    /// if an account matches and its hourly mail budget allows. Returns the account,
-    /// if one matched, and whether a code was mailed.
+    /// if an account with a verified address matches and its hourly mail budget
+    /// allows. Returns the account, if one matched, and whether a code was mailed.
     pub async fn request_code(
         &self,
         db: &DatabaseConnection,
-        mailer: &Mailer,
-        templates: &Templates,
+        notices: &Notices,
         identifier: &Identifier,
     ) -> Result<Option<(user::Model, bool)>, RecoveryError> {
         let Some(user) = store::find_account(db, identifier).await? else {
             tracing::info!("password recovery requested for no account");
             return Ok(None);
         };
-        let code = format!(
-            "{:0width$}",
-            rand::rng().random_range(0..1_000_000u32),
-            width = OTP_DIGITS
-        );
+        let code = Codes::new_code();
         let issued =
             store::issue_code(db, user.id, self.code_hash(user.id, &code), self.expiry()).await?;
         if !issued {
@@ -102,9 +86,9 @@ impl Recovery {
             );
             return Ok(Some((user, false)));
         }
-        mailer.send(templates.recovery_code(&user, &code)?);
+        let mailed = notices.recovery_code(&user, &code)?;
         tracing::info!(user_id = user.id, "recovery code issued");
-        Ok(Some((user, true)))
+        Ok(Some((user, mailed)))
     }
 
     /// Step 2: the right code for this account, unexpired, within the attempt budget.
@@ -190,7 +174,7 @@ impl Recovery {
         &self,
         db: &DatabaseConnection,
         passwords: &Passwords,
-        (mailer, templates): (&Mailer, &Templates),
+        notices: &Notices,
         reset_token: &str,
         user: user::Model,
         password: Password,
@@ -210,18 +194,7 @@ impl Recovery {
             user_id = user.id,
             "password reset through recovery; sessions ended"
         );
-        mailer.send(templates.password_changed(&user)?);
+        notices.password_changed(&user)?;
         Ok(user)
     }
-}
-
-/// 256 random bits, hex-encoded; only its SHA-256 is stored.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.trim().as_bytes()))
 }

@@ -4,16 +4,24 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    Set,
+};
 use shared::Identifier;
 
-use super::{ATTEMPTS, MAILS_PER_HOUR};
 use crate::clock::now;
 use crate::db::entity::password_recovery::{self, Column, Entity as Recoveries, Step};
 use crate::db::entity::user::{self, Entity as Users};
 
-/// The enabled account `identifier` names (a disabled account cannot recover its
-/// password either).
+/// Wrong codes and wrong answers together, per code sent.
+pub const ATTEMPTS: i32 = 5;
+/// Codes mailed per account per hour; more requests get the same answer but no mail.
+pub const MAILS_PER_HOUR: i32 = 5;
+
+/// The enabled account `identifier` names, if its address is verified: recovery
+/// codes go only to a proved address, and a disabled account cannot recover its
+/// password either.
 pub(super) async fn find_account(
     db: &DatabaseConnection,
     identifier: &Identifier,
@@ -25,6 +33,7 @@ pub(super) async fn find_account(
     Users::find()
         .filter(filter)
         .filter(user::Column::DisabledAt.is_null())
+        .filter(user::Column::EmailVerifiedAt.is_not_null())
         .one(db)
         .await
 }
@@ -203,6 +212,27 @@ pub(super) async fn spend_reset(
         .exec(db)
         .await?;
     Ok(spent.rows_affected == 1)
+}
+
+/// Ends whatever recovery of `user_id` is in progress (its password, address or
+/// answer changed: a code or token issued before must not outlive that). The hourly
+/// mail count stays.
+pub async fn cancel(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    Recoveries::update_many()
+        .col_expr(Column::Step, Expr::value(Step::Done))
+        .col_expr(Column::CodeHash, Expr::value(Option::<String>::None))
+        .col_expr(Column::TokenHash, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::TokenExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::AttemptsLeft, Expr::value(0))
+        .col_expr(Column::UpdatedAt, Expr::value(now()))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Step.ne(Step::Done))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Reserves one attempt of the flow matching `flow`; `false` when none is left (or

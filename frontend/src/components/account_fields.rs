@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use shared::{FieldErrors, Role, SignupRequest, UpdateProfileRequest, User};
 
+use crate::components::email_state::EmailStatus;
 use crate::components::form::{Field, StrengthMeter};
 
 /// The account fields shared by signup and "add user", bound to one form.
@@ -45,6 +46,7 @@ impl AccountForm {
             password: self.password.get_untracked(),
             security_question: self.security_question.get_untracked(),
             security_answer: self.security_answer.get_untracked(),
+            ..SignupRequest::default()
         }
     }
 }
@@ -74,18 +76,22 @@ pub struct ProfileForm {
 }
 
 impl ProfileForm {
+    /// The form for `user`. The email field holds the address the account asked for
+    /// last (a pending one, if any): saving the form untouched then changes nothing,
+    /// where sending the current address would withdraw the pending change.
     pub fn from_user(user: &User) -> Self {
         let s = |v: &str| RwSignal::new(v.to_owned());
+        let email = user.pending_email.as_ref().or(user.email.as_ref());
         Self {
             first_name: s(&user.first_name),
             last_name: s(&user.last_name),
             username: s(&user.username),
-            email: s(&user.email),
-            mobile: s(&user.mobile),
+            email: s(email.map_or("", String::as_str)),
+            mobile: s(user.mobile.as_deref().unwrap_or_default()),
         }
     }
 
-    /// Every field, sent as it stands.
+    /// Every field, sent as it stands (unchanged ones change nothing).
     pub fn request(&self) -> UpdateProfileRequest {
         UpdateProfileRequest {
             first_name: Some(self.first_name.get_untracked()),
@@ -110,8 +116,14 @@ impl ProfileForm {
     }
 }
 
+/// The profile fields; `account`, when given, is the account whose address state
+/// shows under the email field.
 #[component]
-pub fn ProfileFields(form: ProfileForm, errors: RwSignal<FieldErrors>) -> impl IntoView {
+pub fn ProfileFields(
+    form: ProfileForm,
+    errors: RwSignal<FieldErrors>,
+    #[prop(optional, into)] account: Option<Signal<Option<User>>>,
+) -> impl IntoView {
     view! {
         <div class="grid-2">
             <Field label="First name" name="first_name" value=form.first_name errors=errors autocomplete="given-name" required=true/>
@@ -120,10 +132,38 @@ pub fn ProfileFields(form: ProfileForm, errors: RwSignal<FieldErrors>) -> impl I
         <Field label="Username" name="username" value=form.username errors=errors autocomplete="username" required=true
             hint="3-32 characters: letters, digits, '.', '_' or '-'"/>
         <div class="grid-2">
-            <Field label="Email" name="email" value=form.email errors=errors kind="email" autocomplete="email" required=true/>
+            <div>
+                <Field label="Email" name="email" value=form.email errors=errors kind="email" autocomplete="email" required=true/>
+                {account.map(|user| view! { <EmailStatus user=user/> })}
+            </div>
             <Field label="Mobile" name="mobile" value=form.mobile errors=errors kind="tel" autocomplete="tel" required=true/>
         </div>
     }
+}
+
+/// The account holder's password, which the server wants with a change of their own
+/// username, email, mobile or security question (so a stolen session cannot move the
+/// account to another inbox); `sets_password`: an admin's own new password too.
+#[component]
+pub fn CurrentPasswordField(
+    value: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    #[prop(optional)] sets_password: bool,
+) -> impl IntoView {
+    let hint = if sets_password {
+        "Needed to change your username, email, mobile, security question or password"
+    } else {
+        "Needed to change your username, email, mobile or security question"
+    };
+    view! {
+        <Field label="Current password" name="current_password" value=value errors=errors kind="password"
+            autocomplete="current-password" hint=hint/>
+    }
+}
+
+/// `value` unless it is blank: optional fields are left out of a request when empty.
+pub fn non_empty(value: RwSignal<String>) -> Option<String> {
+    Some(value.get_untracked()).filter(|v| !v.trim().is_empty())
 }
 
 /// The role of a new or edited account (admins only).

@@ -24,8 +24,13 @@ pub fn Field(
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] hint: Option<&'static str>,
+    /// Names the element ids and test ids instead of `name`, for a second form on
+    /// the page with a field of the same name (ids must be unique).
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let stem = id.unwrap_or(name);
+    let id = format!("field-{stem}");
     let error_id = format!("{id}-error");
     let error = move || errors.with(|e| e.get(name).cloned());
     view! {
@@ -46,10 +51,10 @@ pub fn Field(
                 }
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
-                data-testid=format!("input-{name}")
+                data-testid=format!("input-{stem}")
             />
             {hint.map(|h| view! { <small class="hint">{h}</small> })}
-            <small class="error" id=error_id data-testid=format!("error-{name}")>
+            <small class="error" id=error_id data-testid=format!("error-{stem}")>
                 {move || error().unwrap_or_default()}
             </small>
         </div>

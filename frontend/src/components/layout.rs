@@ -1,10 +1,12 @@
-//! The frame around signed-in pages: header with navigation and the account menu.
+//! The frame around signed-in pages: header with navigation and the account menu, and
+//! the reminder to confirm the email address.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::components::email_state::VerifyBanner;
 use crate::components::icons::{Icon, IconName};
 use crate::components::toast::use_toasts;
 use crate::session::use_session;
@@ -36,6 +38,7 @@ pub fn Shell() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/" attr:data-testid="nav-users">"Users"</A>
                 <Show when=move || session.is_admin()>
+                    <A href="/invitations" attr:data-testid="nav-invitations">"Invitations"</A>
                     <A href="/audit" attr:data-testid="nav-audit">"Audit"</A>
                 </Show>
                 <A href="/sessions" attr:data-testid="nav-sessions">"Sessions"</A>
@@ -48,6 +51,7 @@ pub fn Shell() -> impl IntoView {
             </nav>
         </header>
         <main class="content">
+            <VerifyBanner/>
             <Outlet/>
         </main>
     }

@@ -2,10 +2,12 @@
 
 pub mod account_controls;
 pub mod account_fields;
+pub mod admission;
 pub mod async_view;
 pub mod audit;
 pub mod audit_filters;
 pub mod confirm;
+pub mod email_state;
 pub mod form;
 pub mod icons;
 pub mod layout;
@@ -13,6 +15,7 @@ pub mod pager;
 pub mod password_form;
 pub mod recovery;
 pub mod recovery_steps;
+pub mod resend;
 pub mod timeline;
 pub mod toast;
 pub mod user_filters;

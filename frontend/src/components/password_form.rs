@@ -43,8 +43,8 @@ pub fn PasswordForm(user_inputs: Signal<Vec<String>>) -> impl IntoView {
     view! {
         <form class="card" on:submit=on_submit data-testid="password-form" novalidate>
             <h2>"Change password"</h2>
-            <Field label="Current password" name="current_password" value=current errors=errors
-                kind="password" autocomplete="current-password" required=true/>
+            <Field label="Current password" name="current_password" id="password-current" value=current
+                errors=errors kind="password" autocomplete="current-password" required=true/>
             <Field label="New password" name="new_password" value=new_password errors=errors
                 kind="password" autocomplete="new-password" required=true/>
             <StrengthMeter password=new_password user_inputs=user_inputs/>

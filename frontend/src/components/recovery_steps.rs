@@ -1,5 +1,4 @@
-//! What each step of password recovery shows, and the wait before another code may be
-//! requested.
+//! What each step of password recovery shows.
 
 use leptos::prelude::*;
 use shared::{FieldErrors, RecoveryMethod};
@@ -7,35 +6,7 @@ use shared::{FieldErrors, RecoveryMethod};
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::icons::{Icon, IconName};
 use crate::components::recovery::{RecoveryForm, Step};
-
-/// Seconds before another code may be requested.
-const RESEND_COOLDOWN: u32 = 30;
-
-/// Seconds left before another code may be requested.
-#[derive(Clone, Copy)]
-pub struct Cooldown(RwSignal<u32>);
-
-impl Cooldown {
-    pub fn new() -> Self {
-        Self(RwSignal::new(0))
-    }
-
-    pub fn start(self) {
-        fn schedule(cooldown: RwSignal<u32>) {
-            set_timeout(
-                move || {
-                    cooldown.update(|c| *c = c.saturating_sub(1));
-                    if cooldown.get_untracked() > 0 {
-                        schedule(cooldown);
-                    }
-                },
-                std::time::Duration::from_secs(1),
-            );
-        }
-        self.0.set(RESEND_COOLDOWN);
-        schedule(self.0);
-    }
-}
+use crate::components::resend::{Cooldown, ResendButton};
 
 /// The fields and buttons of `step`; "send a new code" calls `on_resend`.
 #[component]
@@ -73,14 +44,7 @@ pub fn StepFields(
             <p><Icon name=IconName::Mail/>" Enter the 6-digit code from the email."</p>
             <Field label="Code" name="otp" value=code errors=errors autocomplete="one-time-code" required=true/>
             <SubmitButton label="Verify code" pending=pending testid="otp-submit"/>
-            <button type="button" class="button ghost" data-testid="resend-code"
-                disabled=move || { cooldown.0.get() > 0 || pending.get() }
-                on:click=move |_| on_resend.run(())>
-                {move || match cooldown.0.get() {
-                    0 => "Send a new code".to_owned(),
-                    s => format!("Send a new code in {s} s"),
-                }}
-            </button>
+            <ResendButton cooldown=cooldown busy=pending on_resend=on_resend testid="resend-code"/>
         }.into_any(),
         Step::Question { question, .. } => view! {
             <p class="question" data-testid="security-question">{question}</p>

@@ -10,8 +10,13 @@ const PAGE_SIZES: [u64; 4] = [10, 20, 50, 100];
 const SEARCH_DELAY_MS: u64 = 300;
 
 /// Controls for `list` (the URL's); `on_change` gets the list to show next.
+/// `names_only`: the search matches names only (the viewer is not an admin).
 #[component]
-pub fn UserFilters(list: Memo<ListUsers>, on_change: Callback<ListUsers>) -> impl IntoView {
+pub fn UserFilters(
+    list: Memo<ListUsers>,
+    on_change: Callback<ListUsers>,
+    #[prop(optional)] names_only: bool,
+) -> impl IntoView {
     let change = move |edit: &dyn Fn(&mut ListUsers)| {
         let mut next = list.get_untracked();
         edit(&mut next);
@@ -44,12 +49,18 @@ pub fn UserFilters(list: Memo<ListUsers>, on_change: Callback<ListUsers>) -> imp
         }
     });
 
+    let placeholder = if names_only {
+        "Search name or username"
+    } else {
+        "Search name, username, email or mobile"
+    };
+
     view! {
         <div class="toolbar">
             <label class="search">
                 <Icon name=IconName::Search/>
                 <span class="sr-only">"Search users"</span>
-                <input type="search" placeholder="Search name, username, email or mobile"
+                <input type="search" placeholder=placeholder
                     data-testid="search" prop:value=move || search.get()
                     on:input=move |ev| on_search(event_target_value(&ev))/>
             </label>

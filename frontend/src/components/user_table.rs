@@ -7,7 +7,7 @@ use shared::{Role, Sort, SortKey, User};
 
 use crate::components::confirm::ConfirmDialog;
 use crate::components::icons::{Icon, IconName};
-use crate::format::time_or_never;
+use crate::format::{self, time_or_never};
 
 /// `users` sorted by `sort`; a header click asks `on_sort` for another order. `admin`
 /// and `me` (the viewer) decide which row actions show; `on_delete` gets the user
@@ -22,7 +22,11 @@ pub fn UserTable(
     me: Option<i32>,
 ) -> impl IntoView {
     let header = move |key: SortKey, label: &'static str| {
-        view! { <SortHeader key=key label=label sort=sort on_sort=on_sort/> }
+        if may_sort(key, admin) {
+            view! { <SortHeader key=key label=label sort=sort on_sort=on_sort/> }.into_any()
+        } else {
+            view! { <th scope="col">{label}</th> }.into_any()
+        }
     };
     let rows = users
         .into_iter()
@@ -45,6 +49,16 @@ pub fn UserTable(
         </table>
     }
 }
+
+/// Whether the list may be sorted by `key`: others than admins see no addresses or
+/// last logins of other accounts (the server refuses those orders), so only by name
+/// and age.
+pub fn may_sort(key: SortKey, admin: bool) -> bool {
+    admin || matches!(key, SortKey::Username | SortKey::CreatedAt)
+}
+
+/// What a cell shows for a value the viewer may not see (or that is not set).
+const HIDDEN: &str = "—";
 
 /// A column header that sorts by `key`: ascending first, then flipping.
 #[component]
@@ -85,6 +99,12 @@ fn SortHeader(
 #[component]
 fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) -> impl IntoView {
     let can_edit = admin || me == Some(user.id);
+    // Others' last logins are hidden from non-admins: no value there is not "Never".
+    let last_login = match user.last_login_at {
+        Some(at) => format::time(at),
+        None if can_edit => time_or_never(None),
+        None => HIDDEN.to_owned(),
+    };
     let role_class = match user.role {
         Role::Admin => "badge badge-admin",
         Role::User => "badge",
@@ -95,14 +115,14 @@ fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) 
         <tr data-testid=format!("user-row-{}", user.username)>
             <td data-label="Username"><strong>{user.username.clone()}</strong></td>
             <td data-label="Name">{format!("{} {}", user.first_name, user.last_name)}</td>
-            <td data-label="Email">{user.email.clone()}</td>
-            <td data-label="Mobile">{user.mobile.clone()}</td>
+            <td data-label="Email">{user.email.clone().unwrap_or_else(|| HIDDEN.to_owned())}</td>
+            <td data-label="Mobile">{user.mobile.clone().unwrap_or_else(|| HIDDEN.to_owned())}</td>
             <td data-label="Role">
                 <span class=role_class data-testid="role-badge">{user.role.as_str()}</span>
                 {user.disabled_at.is_some().then(|| view! { <span class="badge badge-danger" data-testid="disabled-badge">"disabled"</span> })}
                 {user.locked_until.is_some().then(|| view! { <span class="badge badge-warn" data-testid="locked-badge">"locked"</span> })}
             </td>
-            <td data-label="Last login">{time_or_never(user.last_login_at)}</td>
+            <td data-label="Last login">{last_login}</td>
             <td class="row-actions">
                 {can_edit.then(|| view! {
                     <A href=edit_href attr:class="button small" attr:data-testid="edit-user"

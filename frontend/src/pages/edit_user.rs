@@ -1,17 +1,21 @@
 //! Edit a user (admins: anyone, role included; users: themselves). Admins also get
-//! the account's controls and its recent activity.
+//! the account's controls and its recent activity. One's own account asks for the
+//! current password, as the profile does.
 
 use leptos::Params;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params};
 use leptos_router::params::Params;
-use shared::{FieldErrors, UpdateUserRequest, User};
+use shared::{FieldErrors, UpdateProfileRequest, UpdateUserRequest, User};
 
 use crate::api;
 use crate::components::account_controls::{AccountControl, AccountControls};
-use crate::components::account_fields::{ProfileFields, ProfileForm, RoleSelect};
+use crate::components::account_fields::{
+    CurrentPasswordField, ProfileFields, ProfileForm, RoleSelect, non_empty,
+};
 use crate::components::async_view::AsyncView;
+use crate::components::email_state::newly_requested;
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::timeline::Timeline;
 use crate::components::toast::use_toasts;
@@ -59,17 +63,30 @@ pub fn EditUserPage() -> impl IntoView {
     }
 }
 
+/// "Saved bob.", and where a new address's code went.
+fn saved_message(before: &User, after: &User) -> String {
+    match (newly_requested(before, after), after.email.as_deref()) {
+        (Some(new), Some(old)) => format!(
+            "Saved {}. A code went to {new}; {old} stays in use until the code is entered.",
+            after.username
+        ),
+        _ => format!("Saved {}.", after.username),
+    }
+}
+
 #[component]
 fn EditUserForm(user: User) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
     let is_admin = session.is_admin();
+    let own = session.user_id() == Some(user.id);
     let form = ProfileForm::from_user(&user);
     let role = RwSignal::new(user.role);
     let password = RwSignal::new(String::new());
+    let current_password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
-    let id = user.id;
+    let (id, before) = (user.id, StoredValue::new(user.clone()));
     let save = use_form_action(
         errors,
         Failure::Toast,
@@ -78,28 +95,33 @@ fn EditUserForm(user: User) -> impl IntoView {
             if session.user_id() == Some(updated.id) {
                 session.user.set(Some(updated.clone()));
             }
-            toasts.success(format!("Saved {}.", updated.username));
+            toasts.success(before.with_value(|before| saved_message(before, &updated)));
             navigate("/", Default::default());
         },
     );
     let on_submit = save.on_submit(move || {
-        let new_password = password.get_untracked();
         let request = UpdateUserRequest {
-            profile: form.request(),
+            profile: UpdateProfileRequest {
+                current_password: non_empty(current_password),
+                ..form.request()
+            },
             role: is_admin.then(|| role.get_untracked()),
-            password: (is_admin && !new_password.is_empty()).then_some(new_password),
+            password: Some(password.get_untracked()).filter(|p| is_admin && !p.is_empty()),
         };
-        request.validate(&user).map(|_| request)
+        before
+            .with_value(|user| request.validate(user))
+            .map(|_| request)
     });
     view! {
         <form class="card" on:submit=on_submit data-testid="user-form" novalidate>
-            <ProfileFields form=form errors=errors/>
+            <ProfileFields form=form errors=errors account=Signal::stored(Some(user))/>
             {is_admin.then(|| view! {
                 <RoleSelect role=role/>
                 <Field label="New password (optional)" name="password" value=password errors=errors kind="password"
                     autocomplete="new-password" hint="Leave empty to keep the current password"/>
                 <StrengthMeter password=password user_inputs=form.known_words()/>
             })}
+            {own.then(|| view! { <CurrentPasswordField value=current_password errors=errors sets_password=is_admin/> })}
             <div class="actions">
                 <A href="/" attr:class="button" attr:data-testid="cancel">"Cancel"</A>
                 <SubmitButton label="Save" pending=save.pending() testid="save-user"/>

@@ -8,7 +8,8 @@ use shared::FieldErrors;
 
 use crate::components::icons::{Icon, IconName};
 use crate::components::recovery::{RecoveryForm, Step, Submission, send};
-use crate::components::recovery_steps::{Cooldown, StepFields};
+use crate::components::recovery_steps::StepFields;
+use crate::components::resend::Cooldown;
 use crate::components::toast::use_toasts;
 use crate::hooks::{Failure, use_form_action};
 

@@ -9,13 +9,8 @@ use shared::{FieldErrors, LoginRequest};
 use crate::api;
 use crate::components::form::{Field, SubmitButton};
 use crate::hooks::{Failure, use_form_action};
+use crate::nav::safe_next;
 use crate::session::use_session;
-
-/// Where to go after logging in: the `next` query value if it is a local path.
-fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".to_owned())
-}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -30,7 +25,7 @@ pub fn LoginPage() -> impl IntoView {
     // Signed in (just now, or already): go where the user was headed.
     Effect::new(move |_| {
         if session.user.with(Option::is_some) {
-            let next = safe_next(query.with_untracked(|q| q.get("next")));
+            let next = query.with_untracked(|q| safe_next(q.get("next").as_deref()));
             navigate(&next, Default::default());
         }
     });
@@ -55,7 +50,10 @@ pub fn LoginPage() -> impl IntoView {
         query.with(|q| match q.get("notice").as_deref() {
             Some("expired") => Some("Your session has expired. Please log in again."),
             Some("reset") => Some("Your password was changed. Log in with your new password."),
-            Some("created") => Some("Your account was created. Log in to continue."),
+            Some("created") => Some(
+                "Your account was created, and we emailed a code to confirm your address. \
+                 Log in to enter it.",
+            ),
             _ => None,
         })
     };

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod edit_user;
 pub mod forgot;
+pub mod invitations;
 pub mod login;
 pub mod new_user;
 pub mod not_found;
@@ -10,3 +11,4 @@ pub mod profile;
 pub mod sessions;
 pub mod signup;
 pub mod users;
+pub mod verify_email;

@@ -1,10 +1,13 @@
-//! My profile: own details and password.
+//! My profile: own details (with the state of the address) and password.
 
 use leptos::prelude::*;
 use shared::{FieldErrors, UpdateProfileRequest, User};
 
 use crate::api;
-use crate::components::account_fields::{ProfileFields, ProfileForm};
+use crate::components::account_fields::{
+    CurrentPasswordField, ProfileFields, ProfileForm, non_empty,
+};
+use crate::components::email_state::newly_requested;
 use crate::components::form::{Field, SubmitButton};
 use crate::components::password_form::PasswordForm;
 use crate::components::toast::use_toasts;
@@ -26,30 +29,45 @@ pub fn ProfilePage() -> impl IntoView {
     })
 }
 
+/// What a saved profile means: a new address is only asked for.
+fn saved_message(before: Option<&User>, after: &User) -> String {
+    let requested = before.and_then(|before| newly_requested(before, after));
+    match (requested, after.email.as_deref()) {
+        (Some(new), Some(old)) => format!(
+            "Your profile was saved. We sent a code to {new}; {old} stays your address until you enter it."
+        ),
+        _ => "Your profile was saved.".to_owned(),
+    }
+}
+
 #[component]
 fn DetailsForm(form: ProfileForm) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let question = RwSignal::new(String::new());
     let answer = RwSignal::new(String::new());
+    let current_password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let save = use_form_action(
         errors,
         Failure::Toast,
         |request: UpdateProfileRequest| async move { api::update_me(&request).await },
         move |user: User| {
+            let message = session
+                .user
+                .with_untracked(|me| saved_message(me.as_ref(), &user));
             session.user.set(Some(user));
-            question.set(String::new());
-            answer.set(String::new());
-            toasts.success("Your profile was saved.");
+            for secret in [question, answer, current_password] {
+                secret.set(String::new());
+            }
+            toasts.success(message);
         },
     );
     let on_submit = save.on_submit(move || {
-        let optional =
-            |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
         let request = UpdateProfileRequest {
-            security_question: optional(question),
-            security_answer: optional(answer),
+            security_question: non_empty(question),
+            security_answer: non_empty(answer),
+            current_password: non_empty(current_password),
             ..form.request()
         };
         request.validate().map(|_| request)
@@ -57,9 +75,10 @@ fn DetailsForm(form: ProfileForm) -> impl IntoView {
     view! {
         <form class="card" on:submit=on_submit data-testid="profile-form" novalidate>
             <h2>"Details"</h2>
-            <ProfileFields form=form errors=errors/>
+            <ProfileFields form=form errors=errors account=session.user/>
             <Field label="New security question (optional)" name="security_question" value=question errors=errors/>
             <Field label="Its answer" name="security_answer" value=answer errors=errors kind="password"/>
+            <CurrentPasswordField value=current_password errors=errors/>
             <div class="actions">
                 <SubmitButton label="Save profile" pending=save.pending() testid="save-profile"/>
             </div>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{ListUsers, ListUsersQuery, User};
+use shared::{ListUsers, ListUsersQuery, Sort, User};
 
 use crate::api;
 use crate::components::async_view::AsyncView;
@@ -11,7 +11,7 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::components::user_filters::UserFilters;
-use crate::components::user_table::{DeleteUserDialog, UserTable};
+use crate::components::user_table::{DeleteUserDialog, UserTable, may_sort};
 use crate::format::range_summary;
 use crate::hooks::use_url_query;
 use crate::session::use_session;
@@ -21,8 +21,15 @@ pub fn UsersPage() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let (query, set_query) = use_url_query::<ListUsersQuery>("/");
-    // The URL is the source of truth; invalid values fall back to defaults.
-    let list = Memo::new(move |_| query.with(|q| q.validate().unwrap_or_default()));
+    // The URL is the source of truth; invalid values fall back to defaults, and so
+    // does an order the viewer may not use (from a link an admin shared, say).
+    let list = Memo::new(move |_| {
+        let mut list = query.with(|q| q.validate().unwrap_or_default());
+        if !may_sort(list.sort.key, session.is_admin()) {
+            list.sort = Sort::default();
+        }
+        list
+    });
     let go = Callback::new(move |next: ListUsers| set_query(&ListUsersQuery::from(&next)));
     let edit = move |change: &dyn Fn(&mut ListUsers)| {
         let mut next = list.get_untracked();
@@ -66,7 +73,7 @@ pub fn UsersPage() -> impl IntoView {
                     </A>
                 </Show>
             </div>
-            <UserFilters list=list on_change=go/>
+            <UserFilters list=list on_change=go names_only=!session.is_admin()/>
             <AsyncView resource=users loading="Loading users…" loading_testid="loading" let:page>
                 <p class="summary" data-testid="summary">
                     {range_summary(page.page, page.per_page, page.items.len(), page.total, "users")}

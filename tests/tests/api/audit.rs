@@ -34,19 +34,36 @@ db_test!(
         other.login_ok("bob", NEW_PASSWORD).await;
         let res = bob.delete("/api/v1/auth/sessions/others").await;
         assert_eq!(res.status(), StatusCode::OK);
+        // A new address, asked for with the password and then verified.
+        let new_email = "robert@example.org";
+        let change = json!({"email": new_email, "current_password": NEW_PASSWORD});
+        assert_eq!(bob.update_me(&change).await.status(), StatusCode::OK);
+        let email_code = app.email_code(new_email).await;
+        assert_eq!(bob.verify_email(&email_code).await.status(), StatusCode::OK);
         bob.logout().await;
+        // An invitation, sent and withdrawn.
+        let invited: Value = json(
+            admin
+                .post(
+                    "/api/v1/invitations",
+                    &json!({"email": "grace@example.com"}),
+                )
+                .await,
+        )
+        .await;
+        let res = admin
+            .delete(&format!("/api/v1/invitations/{}", invited["id"]))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
         // Failures, a lockout and the unlock.
         app.client().login("nobody", WRONG).await;
         app.client().login("bob", WRONG).await;
         app.client().login("bob", WRONG).await;
         admin.post(&format!("{bob_path}/unlock"), &json!({})).await;
         // Recovery, start to end.
-        let code = app
-            .mailed_code(&app.client(), &bob_user.email, 2)
-            .await
-            .code();
+        let code = app.mailed_code(&app.client(), new_email, 1).await.code();
         let client = app.client();
-        let flow = client.flow_token_ok(&bob_user.email, &code).await;
+        let flow = client.flow_token_ok(new_email, &code).await;
         let token = client.reset_token_ok(&flow).await;
         assert_eq!(
             client
@@ -74,7 +91,14 @@ db_test!(
             );
         }
         let text = serde_json::to_string(&everything).unwrap();
-        for secret in [PASSWORD, NEW_PASSWORD, "quiet meadow", ANSWER, &code] {
+        for secret in [
+            PASSWORD,
+            NEW_PASSWORD,
+            "quiet meadow",
+            ANSWER,
+            &code,
+            &email_code,
+        ] {
             assert!(!text.contains(secret), "the trail holds a secret: {secret}");
         }
 

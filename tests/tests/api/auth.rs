@@ -40,6 +40,7 @@ db_test!(signup_returns_the_user_without_secrets, |db| async move {
             "created_at",
             "disabled_at",
             "email",
+            "email_verified",
             "first_name",
             "id",
             "last_login_at",
@@ -143,17 +144,17 @@ db_test!(
             }),
             ("email", {
                 let mut a = account("other");
-                a.email = original.email.to_uppercase();
+                a.email = original.email.clone().unwrap().to_uppercase();
                 a
             }),
             ("mobile", {
                 let mut a = account("other");
-                a.mobile = original.mobile.clone();
+                a.mobile = original.mobile.clone().unwrap();
                 a
             }),
         ];
         let mut everything = account("ada");
-        everything.mobile = original.mobile.clone();
+        everything.mobile = original.mobile.clone().unwrap();
         let (status, error) = error_of(client.signup(&everything).await).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let fields = error["fields"].as_object().unwrap();
@@ -363,29 +364,43 @@ db_test!(forged_and_malformed_tokens_are_refused, |db| async move {
 
 db_test!(update_me_changes_only_profile_fields, |db| async move {
     let app = TestApp::spawn(db).await;
-    let (admin, _) = app.admin().await;
+    let (admin, admin_user) = app.admin().await;
     let (bob, bob_user) = app.member(&admin, "bob", "user").await;
 
     let res = bob
-        .update_me(&json!({"first_name": "Robert", "email": "Robert@Example.org", "role": "admin", "id": 1}),
-        )
+        .update_me(&json!({"first_name": "Robert", "role": "admin", "id": 1}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let me: User = res.json().await.unwrap();
     assert_eq!(me.first_name, "Robert");
-    assert_eq!(
-        me.email, "robert@example.org",
-        "emails are stored lower-case"
-    );
     assert_eq!(me.role, Role::User, "role in PUT /auth/me changes nothing");
     assert_eq!(me.id, bob_user.id);
     assert_eq!(me.last_name, bob_user.last_name, "absent fields stay");
     assert!(me.updated_at >= bob_user.updated_at);
 
-    let (status, error) =
-        error_of(bob.update_me(&json!({"email": "ADMIN@example.com"})).await).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(error["fields"]["email"].is_string());
+    let res = bob
+        .update_me(&json!({"email": "Robert@Example.org", "current_password": PASSWORD}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: User = res.json().await.unwrap();
+    assert_eq!(
+        me.pending_email.as_deref(),
+        Some("robert@example.org"),
+        "emails are stored lower-case, and held until verified"
+    );
+    assert_eq!(me.email, bob_user.email, "the old address stays until then");
+
+    // Someone else's address: the same answer, and its holder is told.
+    let admin_email = admin_user.email.clone().unwrap();
+    let res = bob
+        .update_me(&json!({"email": admin_email.to_uppercase(), "current_password": PASSWORD}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: User = res.json().await.unwrap();
+    assert_eq!(me.pending_email.as_deref(), Some(admin_email.as_str()));
+    app.mail
+        .wait_for_subject(&admin_email, subjects::ADDRESS_IN_USE, 1)
+        .await;
 
     let (status, error) = error_of(bob.update_me(&json!({"mobile": "call me"})).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -401,9 +416,8 @@ db_test!(update_me_changes_only_profile_fields, |db| async move {
         error["fields"]["security_answer"].is_string(),
         "a new question needs its answer"
     );
-    let res = bob
-        .update_me(&json!({"security_question": "Favourite colour?", "security_answer": "teal"}))
-        .await;
+    let change = json!({"security_question": "Favourite colour?", "security_answer": "teal", "current_password": PASSWORD});
+    let res = bob.update_me(&change).await;
     assert_eq!(res.status(), StatusCode::OK);
 });
 

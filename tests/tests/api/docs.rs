@@ -42,6 +42,7 @@ async fn every_operation_documents_tag_security_and_errors() {
         "/api/v1/auth/login",
         "/api/v1/auth/token",
         "/api/v1/auth/password-strength",
+        "/api/v1/auth/signup-options",
         "/api/v1/password/forgot",
         "/api/v1/password/verify-otp",
         "/api/v1/password/answer",
@@ -99,7 +100,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 27);
+    assert_eq!(operations, 33);
 }
 
 #[tokio::test]

@@ -17,13 +17,17 @@ async fn assert_invalid(res: reqwest::Response, why: &str) {
 db_test!(recovery_end_to_end, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let old_session = app.client();
     old_session.login_ok("ada", PASSWORD).await;
 
     let res = client.forgot("email", "ADA@example.com").await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let mail = app.mail.wait_for("ada@example.com", 1).await.remove(0);
+    let mail = app
+        .mail
+        .wait_for_subject("ada@example.com", subjects::RECOVERY_CODE, 1)
+        .await
+        .remove(0);
     assert!(mail.subject.contains("User Management"), "{}", mail.subject);
     let code = mail.code();
     assert!(
@@ -76,7 +80,11 @@ db_test!(recovery_end_to_end, |db| async move {
         StatusCode::UNAUTHORIZED
     );
     app.client().login_ok("ada", NEW_PASSWORD).await;
-    let notice = app.mail.wait_for("ada@example.com", 2).await.remove(1);
+    let notice = app
+        .mail
+        .wait_for_subject("ada@example.com", subjects::PASSWORD_CHANGED, 1)
+        .await
+        .remove(0);
     assert!(
         notice.subject.contains("password was changed"),
         "{}",
@@ -105,10 +113,14 @@ db_test!(
         let client = app.client();
         let mut req = account("ada");
         req.mobile = "+44 7700 900123".into();
-        client.signup_ok(&req).await;
+        app.signup_verified(&client, &req).await;
         let res = client.forgot("mobile", "+447700900123").await;
         assert_eq!(res.status(), StatusCode::ACCEPTED);
-        let code = app.mail.wait_for("ada@example.com", 1).await[0].code();
+        let code = app
+            .mail
+            .wait_for_subject("ada@example.com", subjects::RECOVERY_CODE, 1)
+            .await[0]
+            .code();
         let res = client
             .post(
                 "/api/v1/password/verify-otp",
@@ -124,7 +136,7 @@ db_test!(
     |db| async move {
         let app = TestApp::spawn(db).await;
         let client = app.client();
-        client.signup_ok(&account("ada")).await;
+        app.signup_verified(&client, &account("ada")).await;
         let unknown = client.forgot("email", "nobody@example.com").await;
         let unknown_mobile = client.forgot("mobile", "+19995550000").await;
         let known = client.forgot("email", "ada@example.com").await;
@@ -139,7 +151,9 @@ db_test!(
         assert_eq!(bodies[0], bodies[2]);
         assert_eq!(bodies[1], bodies[2]);
         assert_eq!(bodies[2].0, StatusCode::ACCEPTED);
-        app.mail.wait_for("ada@example.com", 1).await;
+        app.mail
+            .wait_for_subject("ada@example.com", subjects::RECOVERY_CODE, 1)
+            .await;
         let (status, a) = error_of(client.verify_otp("nobody@example.com", "123456").await).await;
         let (_, b) = error_of(client.verify_otp("ada@example.com", "000000").await).await;
         assert_eq!(
@@ -148,7 +162,9 @@ db_test!(
             "unknown and wrong look the same"
         );
         assert_eq!(
-            app.mail.received().len(),
+            app.mail
+                .received_with_subject(subjects::RECOVERY_CODE)
+                .len(),
             1,
             "only the real account got mail"
         );
@@ -162,7 +178,7 @@ db_test!(
 db_test!(five_wrong_tries_kill_the_code, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 0..5 {
@@ -190,7 +206,7 @@ db_test!(five_wrong_tries_kill_the_code, |db| async move {
 db_test!(wrong_answers_share_the_budget, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..2 {
@@ -219,7 +235,7 @@ db_test!(codes_expire, |db| async move {
         .spawn()
         .await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_invalid(
@@ -235,7 +251,7 @@ db_test!(flow_and_reset_tokens_expire, |db| async move {
         .spawn()
         .await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let flow = client.flow_token_ok("ada@example.com", &code).await;
     let reset_token = client.reset_token_ok(&flow).await;
@@ -251,7 +267,7 @@ db_test!(flow_and_reset_tokens_expire, |db| async move {
 db_test!(a_new_code_replaces_the_old_one, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let first = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let second = app.mailed_code(&client, "ada@example.com", 2).await.code();
     if first != second {
@@ -272,7 +288,7 @@ db_test!(
     |db| async move {
         let app = TestApp::spawn(db).await;
         let client = app.client();
-        client.signup_ok(&account("ada")).await;
+        app.signup_verified(&client, &account("ada")).await;
         let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
         let statuses = futures::future::join_all(
             (0..12).map(|_| async { client.verify_otp("ada@example.com", &code).await.status() }),
@@ -319,7 +335,7 @@ db_test!(
 db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let mut last = String::new();
     for n in 1..=5 {
         last = app.mailed_code(&client, "ada@example.com", n).await.code();
@@ -332,7 +348,13 @@ db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
     );
     let waited = Instant::now();
     while waited.elapsed() < Duration::from_millis(1500) {
-        assert_eq!(app.mail.received().len(), 5, "no sixth mail");
+        assert_eq!(
+            app.mail
+                .received_with_subject(subjects::RECOVERY_CODE)
+                .len(),
+            5,
+            "no sixth mail"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
@@ -346,7 +368,7 @@ db_test!(at_most_five_codes_are_mailed_per_hour, |db| async move {
 db_test!(steps_cannot_be_skipped, |db| async move {
     let app = TestApp::spawn(db).await;
     let client = app.client();
-    client.signup_ok(&account("ada")).await;
+    app.signup_verified(&client, &account("ada")).await;
     let code = app.mailed_code(&client, "ada@example.com", 1).await.code();
     let flow = client.flow_token_ok("ada@example.com", &code).await;
     assert_invalid(
@@ -390,6 +412,17 @@ db_test!(
             .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
+        // No code can arrive to verify the address: mark it verified directly, so the
+        // recovery below really tries to mail.
+        let db = sea_orm::Database::connect(app.database_url())
+            .await
+            .unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &db,
+            "UPDATE users SET email_verified_at = created_at",
+        )
+        .await
+        .unwrap();
         let known = client.forgot("email", "ada@example.com").await;
         let unknown = client.forgot("email", "nobody@example.com").await;
         assert_eq!(known.status(), StatusCode::ACCEPTED);
@@ -402,6 +435,57 @@ db_test!(
     }
 );
 
+/// The `.eml` files of the development outbox: (subject, text part, file mode).
+fn outbox(dir: &std::path::Path) -> Vec<(String, String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+        .filter_map(|path| {
+            let raw = std::fs::read(&path).ok()?;
+            let mode = std::fs::metadata(&path).ok()?.permissions().mode() & 0o777;
+            let parsed = mailparse::parse_mail(&raw).ok()?;
+            let subject = parsed
+                .headers
+                .iter()
+                .find(|h| h.get_key() == "Subject")?
+                .get_value();
+            let text = parsed
+                .subparts
+                .iter()
+                .find(|p| p.ctype.mimetype == "text/plain")?
+                .get_body()
+                .ok()?;
+            Some((subject, text, mode))
+        })
+        .collect()
+}
+
+/// Waits for an outbox mail whose subject contains `subject`; its code and mode.
+async fn outbox_code(dir: &std::path::Path, subject: &str) -> (String, u32) {
+    let started = Instant::now();
+    loop {
+        if let Some((_, text, mode)) = outbox(dir).into_iter().find(|(s, ..)| s.contains(subject)) {
+            let code = text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|r| r.len() == 6)
+                .unwrap()
+                .to_owned();
+            return (code, mode);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no {subject:?} mail in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 db_test!(
     without_smtp_the_dev_mailer_writes_eml_files,
     |db| async move {
@@ -411,42 +495,18 @@ db_test!(
             .await;
         let client = app.client();
         client.signup_ok(&account("ada")).await;
+        client.login_ok("ada", PASSWORD).await;
+        let dir = app.data_dir.join("outbox");
+        let (code, mode) = outbox_code(&dir, subjects::EMAIL_CODE).await;
+        assert_eq!(mode, 0o600, "codes on disk are for the server's user only");
+        assert_eq!(client.verify_email(&code).await.status(), StatusCode::OK);
         assert_eq!(
             client.forgot("email", "ada@example.com").await.status(),
             StatusCode::ACCEPTED
         );
-        let outbox = app.data_dir.join("outbox");
-        let started = Instant::now();
-        let eml = loop {
-            let found = std::fs::read_dir(&outbox)
-                .ok()
-                .and_then(|mut dir| dir.next())
-                .and_then(|entry| entry.ok())
-                .map(|entry| entry.path());
-            if let Some(path) = found.filter(|p| p.extension().is_some_and(|e| e == "eml")) {
-                break std::fs::read(path).unwrap();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no .eml in {}",
-                outbox.display()
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        };
-        let parsed = mailparse::parse_mail(&eml).unwrap();
-        let text = parsed
-            .subparts
-            .iter()
-            .find(|p| p.ctype.mimetype == "text/plain")
-            .unwrap()
-            .get_body()
-            .unwrap();
-        let code = text
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|r| r.len() == 6)
-            .unwrap();
+        let (code, _) = outbox_code(&dir, subjects::RECOVERY_CODE).await;
         assert_eq!(
-            client.verify_otp("ada@example.com", code).await.status(),
+            client.verify_otp("ada@example.com", &code).await.status(),
             StatusCode::OK
         );
         assert!(app.mail.received().is_empty(), "nothing went over SMTP");

@@ -4,7 +4,9 @@
 //! [`password_recovery::Step`]), so no code compares them as strings.
 
 pub mod audit_event;
+pub mod email_verification;
 pub mod first_admin;
+pub mod invitation;
 pub mod legacy_import;
 pub mod password_recovery;
 pub mod session;

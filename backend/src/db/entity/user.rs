@@ -25,6 +25,11 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     /// Set while an admin has disabled the account.
     pub disabled_at: Option<DateTimeUtc>,
+    /// When the owner proved they read `email`; until then only the verification
+    /// code is mailed there.
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// A new address waiting for its code; it replaces `email` once verified.
+    pub pending_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -45,6 +50,11 @@ impl Model {
     /// An admin that is not disabled: one who counts for "keep one admin".
     pub fn is_active_admin(&self) -> bool {
         self.role == Role::Admin && self.disabled_at.is_none()
+    }
+
+    /// The address mail about the account may go to: the current one, once proved.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email_verified_at.map(|_| self.email.as_str())
     }
 }
 

@@ -4,18 +4,20 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use shared::validate::Password;
 use shared::{
-    AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, PasswordStrengthRequest,
-    SessionKind, SignupRequest, Strength, TokenResponse, UpdateProfileRequest, User,
+    AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, MessageResponse,
+    PasswordStrengthRequest, SessionKind, SignupOptions, SignupRequest, Strength, TokenResponse,
+    UpdateProfileRequest, User, UserChanges, VerifyEmailRequest,
 };
 
+use super::changes::{change_account, send_email_code, welcome};
 use super::off_thread;
-use crate::accounts;
+use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
 use crate::auth::session;
 use crate::http::cookie::lifetime;
 use crate::http::error::ApiError;
 use crate::http::extract::{CurrentUser, Via, authenticate};
-use crate::http::middleware::Throttled;
+use crate::http::middleware::{Throttled, throttled_scope};
 use crate::http::state::AppState;
 use crate::http::throttle::Bucket;
 
@@ -28,32 +30,39 @@ pub fn throttled() -> Vec<Throttled> {
         Throttled::post("/login", Bucket::Credentials, login),
         Throttled::post("/token", Bucket::Credentials, token),
         Throttled::post("/password-strength", Bucket::Strength, password_strength),
+        // Both hash: a re-authentication or a new answer, a new password.
+        Throttled::put("/me", Bucket::Hashing, update_me),
+        Throttled::post("/password", Bucket::Hashing, change_password),
+        // Codes are guessed here; each request may send mail.
+        Throttled::post("/email/verify", Bucket::Recovery, verify_email),
+        Throttled::post("/email/resend", Bucket::Recovery, resend_email_code),
     ]
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let scope = throttled()
-        .into_iter()
-        .fold(web::scope(SCOPE), |scope, t| scope.route(t.path, t.route));
+    let scope = throttled_scope(SCOPE, throttled());
     cfg.service(
         scope
+            .route("/signup-options", web::get().to(signup_options))
             .route("/logout", web::post().to(logout))
-            .route("/me", web::get().to(me))
-            .route("/me", web::put().to(update_me))
-            .route("/password", web::post().to(change_password)),
+            .route("/me", web::get().to(me)),
     );
 }
 
 /// Create an account.
 ///
-/// The first account on an empty database becomes an admin; every later one a user.
-/// Signing up does not log in.
+/// Who may sign up is set by the deployment (`GET /auth/signup-options`): anyone, by
+/// invitation (`invitation_code`), or nobody. The first account becomes an admin; on
+/// an instance reachable from the network it must bring the `setup_token` printed
+/// at start-up. A 6-digit code is mailed to the address, to be entered at
+/// `POST /auth/email/verify` after logging in. Signing up does not log in.
 #[utoipa::path(
     post, path = "/api/v1/auth/signup", tag = "auth",
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Account created", body = User),
         (status = 400, description = "Invalid fields (see `fields`)", body = ErrorResponse),
+        (status = 403, description = "Refused by the sign-up policy (closed, by invitation, the email domain, the setup token)", body = ErrorResponse),
         (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
     )
 )]
@@ -64,8 +73,20 @@ pub async fn signup(
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let (invitation, setup_token) = (body.invitation_code.clone(), body.setup_token.clone());
     let account = off_thread(move || body.validate()).await?;
-    let user = accounts::create(&state.db, &state.auth.passwords, account, None).await?;
+    let creation = state
+        .registration
+        .admit(
+            &state.db,
+            &state.codes,
+            &account,
+            invitation.as_deref(),
+            setup_token.as_deref(),
+        )
+        .await?;
+    let user = accounts::create(&state.db, &state.auth.passwords, account, creation).await?;
+    welcome(&state, &client, &user).await?;
     tracing::info!(user_id = user.id, role = %user.role, "account created");
     audit::Event::success(AuditAction::Signup)
         .by(&user)
@@ -182,15 +203,18 @@ pub async fn me(current: CurrentUser) -> web::Json<User> {
 /// Change your own details.
 ///
 /// Only the fields sent change. `role` cannot be changed here (it is ignored). A new
-/// security question needs its answer too.
+/// security question needs its answer too. Changing your username, email, mobile,
+/// security question or answer needs `current_password` in the same request. A new
+/// email is held as `pending_email` until the code mailed to it is verified; the old
+/// address is told at once.
 #[utoipa::path(
     put, path = "/api/v1/auth/me", tag = "auth",
     security(("cookie" = []), ("bearer" = [])),
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, description = "Your updated account", body = User),
-        (status = 400, description = "Invalid fields", body = ErrorResponse),
-        (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
+        (status = 400, description = "Invalid fields, or `current_password` missing or wrong", body = ErrorResponse),
+        (status = 409, description = "Username or mobile already in use", body = ErrorResponse),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = current.user.id))]
@@ -200,16 +224,13 @@ pub async fn update_me(
     current: CurrentUser,
     body: web::Json<UpdateProfileRequest>,
 ) -> Result<web::Json<User>, ApiError> {
-    let profile = body.validate().map_err(ApiError::Validation)?;
-    let update = accounts::profile_update(&state.auth.passwords, profile).await?;
-    let updated = accounts::update(&state.db, current.user.id, update).await?;
-    if !updated.changed.is_empty() {
-        audit::Event::success(AuditAction::UserUpdated)
-            .by(&updated.user)
-            .detail(json!({ "fields": updated.changed }))
-            .record(&state.db, &client)
-            .await;
-    }
+    let changes = UserChanges {
+        profile: body.validate().map_err(ApiError::Validation)?,
+        ..UserChanges::default()
+    };
+    let me = &current.user;
+    let password = body.current_password.as_deref();
+    let updated = change_account(&state, &client, me, me, changes, password).await?;
     Ok(web::Json(accounts::to_api(updated.user)))
 }
 
@@ -240,7 +261,7 @@ pub async fn change_password(
         .auth
         .change_password(&current.user, &body.current_password, new_password, &client)
         .await?;
-    state.mailer.send(state.templates.password_changed(&user)?);
+    state.notices.password_changed(&user)?;
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {
         let (session, token) = state
@@ -277,4 +298,73 @@ pub async fn password_strength(
     })
     .await?;
     Ok(web::Json(strength))
+}
+
+/// Who may sign up, for the sign-up form.
+#[utoipa::path(
+    get, path = "/api/v1/auth/signup-options", tag = "auth",
+    responses((status = 200, description = "The sign-up policy", body = SignupOptions)),
+)]
+pub async fn signup_options(
+    state: web::Data<AppState>,
+) -> Result<web::Json<SignupOptions>, ApiError> {
+    Ok(web::Json(state.registration.options(&state.db).await?))
+}
+
+/// Confirm your email address with the code mailed to it.
+///
+/// A pending address replaces the old one now. Each code allows 5 tries.
+#[utoipa::path(
+    post, path = "/api/v1/auth/email/verify", tag = "auth",
+    security(("cookie" = []), ("bearer" = [])),
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, description = "Verified; your account", body = User),
+        (status = 400, description = "The code is malformed, wrong, used or expired", body = ErrorResponse),
+        (status = 409, description = "The address was taken by another account meanwhile", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = current.user.id))]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    current: CurrentUser,
+    body: web::Json<VerifyEmailRequest>,
+) -> Result<web::Json<User>, ApiError> {
+    let code = body.validate().map_err(ApiError::Validation)?;
+    let user = state
+        .email_codes
+        .verify(&state.db, current.user.id, &code)
+        .await?;
+    audit::Event::success(AuditAction::EmailVerified)
+        .by(&user)
+        .record(&state.db, &client)
+        .await;
+    Ok(web::Json(accounts::to_api(user)))
+}
+
+/// Mail a new verification code.
+///
+/// To the pending address, or to the current one while it is unverified; at most 5
+/// codes an hour.
+#[utoipa::path(
+    post, path = "/api/v1/auth/email/resend", tag = "auth",
+    security(("cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 202, description = "A code is on its way (unless the hourly limit is reached)", body = MessageResponse),
+        (status = 409, description = "Nothing to verify", body = ErrorResponse),
+    )
+)]
+pub async fn resend_email_code(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    current: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let address = EmailCodes::address_to_prove(&current.user).ok_or(ApiError::Conflict(
+        "Your email address is already verified.",
+    ))?;
+    send_email_code(&state, &client, &current.user, address).await?;
+    Ok(HttpResponse::Accepted().json(MessageResponse {
+        message: format!("A new code is on its way to {address}."),
+    }))
 }

@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+mod changes;
 pub mod docs;
 pub mod health;
+pub mod invitations;
 pub mod recovery;
 pub mod sessions;
 pub mod spa;
@@ -29,15 +31,16 @@ where
         .map_err(ApiError::Validation)
 }
 
-/// The full paths of every throttled route, from the modules' own lists.
-pub fn throttled_paths() -> Vec<String> {
+/// The method and full path of every throttled route, from the modules' own lists.
+pub fn throttled_routes() -> Vec<(actix_web::http::Method, String)> {
     let area = |scope: &str, routes: Vec<crate::http::middleware::Throttled>| {
         routes
             .into_iter()
-            .map(|t| format!("/api/v1{scope}{}", t.path))
+            .map(|t| (t.method, format!("/api/v1{scope}{}", t.path)))
             .collect::<Vec<_>>()
     };
-    let mut paths = area(auth::SCOPE, auth::throttled());
-    paths.extend(area(recovery::SCOPE, recovery::throttled()));
-    paths
+    let mut routes = area(auth::SCOPE, auth::throttled());
+    routes.extend(area(recovery::SCOPE, recovery::throttled()));
+    routes.extend(area(users::SCOPE, users::throttled()));
+    routes
 }

@@ -11,7 +11,7 @@ use shared::{
 use super::off_thread;
 use crate::audit::{self, ClientInfo};
 use crate::http::error::ApiError;
-use crate::http::middleware::Throttled;
+use crate::http::middleware::{Throttled, throttled_scope};
 use crate::http::state::AppState;
 use crate::http::throttle::Bucket;
 
@@ -28,9 +28,7 @@ pub fn throttled() -> Vec<Throttled> {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let scope = throttled()
-        .into_iter()
-        .fold(web::scope(SCOPE), |scope, t| scope.route(t.path, t.route));
+    let scope = throttled_scope(SCOPE, throttled());
     cfg.service(scope);
 }
 
@@ -61,7 +59,7 @@ pub async fn forgot(
     tokio::spawn(async move {
         let found = state
             .recovery
-            .request_code(&state.db, &state.mailer, &state.templates, &identifier)
+            .request_code(&state.db, &state.notices, &identifier)
             .await;
         let event = match found {
             Ok(Some((user, mailed))) => audit::Event::success(AuditAction::RecoveryRequested)
@@ -177,7 +175,7 @@ pub async fn reset(
         .reset_password(
             &state.db,
             &state.auth.passwords,
-            (&state.mailer, &state.templates),
+            &state.notices,
             &body.reset_token,
             user,
             password,

@@ -2,27 +2,38 @@
 //! their own profile, never a role.
 
 use actix_web::{HttpResponse, web};
-use secrecy::SecretString;
+
 use serde_json::json;
 use shared::{
     AuditAction, CreateUserRequest, ErrorResponse, ListUsersQuery, Role, UpdateUserRequest, User,
     UserPage,
 };
 
+use super::changes::{change_account, welcome};
 use super::off_thread;
-use crate::accounts::{self, policy};
+use crate::accounts::{self, Creation, policy};
 use crate::audit::{self, ClientInfo};
 use crate::http::error::ApiError;
 use crate::http::extract::{AccountPath, AdminUser, CurrentUser};
+use crate::http::middleware::{Throttled, throttled_scope};
 use crate::http::state::AppState;
+use crate::http::throttle::Bucket;
+
+pub const SCOPE: &str = "/users";
+
+/// The routes that hash passwords, behind the per-IP hashing bucket.
+pub fn throttled() -> Vec<Throttled> {
+    vec![
+        Throttled::post("", Bucket::Hashing, create_user),
+        Throttled::put("/{id}", Bucket::Hashing, update_user),
+    ]
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/users")
+        throttled_scope(SCOPE, throttled())
             .route("", web::get().to(list_users))
-            .route("", web::post().to(create_user))
             .route("/{id}", web::get().to(get_user))
-            .route("/{id}", web::put().to(update_user))
             .route("/{id}", web::delete().to(delete_user))
             .route("/{id}/disable", web::post().to(disable_user))
             .route("/{id}/enable", web::post().to(enable_user))
@@ -51,12 +62,11 @@ pub async fn list_users(
     query: web::Query<ListUsersQuery>,
 ) -> Result<web::Json<UserPage>, ApiError> {
     let params = query.validate().map_err(ApiError::Validation)?;
-    let (items, total) = accounts::list(&state.db, &params).await?;
+    let scope = policy::list_scope(&current.user, state.directory, &params)?;
+    let (items, total) = accounts::list(&state.db, &params, scope).await?;
+    let shown = |user| policy::shown_to(&current.user, state.directory, accounts::to_api(user));
     Ok(web::Json(UserPage {
-        items: items
-            .into_iter()
-            .map(|user| policy::shown_to(&current.user, accounts::to_api(user)))
-            .collect(),
+        items: items.into_iter().map(shown).collect(),
         total,
         page: params.page,
         per_page: params.per_page,
@@ -85,7 +95,12 @@ pub async fn create_user(
     let role = body.role.unwrap_or(Role::User);
     let body = body.into_inner();
     let account = off_thread(move || body.account.validate()).await?;
-    let user = accounts::create(&state.db, &state.auth.passwords, account, Some(role)).await?;
+    let creation = Creation {
+        role: Some(role),
+        ..Creation::default()
+    };
+    let user = accounts::create(&state.db, &state.auth.passwords, account, creation).await?;
+    welcome(&state, &client, &user).await?;
     tracing::info!(created = user.id, role = %user.role, "account created by admin");
     audit::Event::success(AuditAction::UserCreated)
         .actor(&admin.user)
@@ -111,10 +126,15 @@ pub async fn get_user(
     current: CurrentUser,
     account: AccountPath,
 ) -> Result<web::Json<User>, ApiError> {
+    if !policy::may_see(&current.user, state.directory, account.id) {
+        return Err(ApiError::NotFound);
+    }
     let user = accounts::get(&state.db, account.id).await?;
+    let user = accounts::to_api(user);
     Ok(web::Json(policy::shown_to(
         &current.user,
-        accounts::to_api(user),
+        state.directory,
+        user,
     )))
 }
 
@@ -122,7 +142,8 @@ pub async fn get_user(
 ///
 /// Admins may change anyone, including `role` and `password` (which ends that
 /// account's sessions). Users may change only their own profile fields. The last admin
-/// cannot be demoted.
+/// cannot be demoted. Changing your own username, email, mobile, security question
+/// or answer, or (admins) your own password, needs `current_password`.
 #[utoipa::path(
     put, path = "/api/v1/users/{id}", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
@@ -150,50 +171,21 @@ pub async fn update_user(
         true => current.user.clone(),
         false => accounts::get(&state.db, id).await?,
     };
-    let target = accounts::to_api(target);
+    let shown = accounts::to_api(target.clone());
     let body = body.into_inner();
-    let changes = off_thread(move || body.validate(&target)).await?;
-    let mut update = accounts::profile_update(&state.auth.passwords, changes.profile).await?;
-    update.role = changes.role;
-    if let Some(password) = changes.password {
-        let secret = SecretString::from(password.into_inner());
-        update.password_hash = Some(state.auth.passwords.hash(secret).await?);
-    }
-    let updated = accounts::update(&state.db, id, update).await?;
-    record_update(&state, &client, &current, &updated).await;
+    let password = body.profile.current_password.clone();
+    let changes = off_thread(move || body.validate(&shown)).await?;
+    let actor = &current.user;
+    let updated = change_account(
+        &state,
+        &client,
+        actor,
+        &target,
+        changes,
+        password.as_deref(),
+    )
+    .await?;
     Ok(web::Json(accounts::to_api(updated.user)))
-}
-
-/// Audits an admin's or a user's change: the changed fields, and a role change as
-/// its own event.
-async fn record_update(
-    state: &AppState,
-    client: &ClientInfo,
-    current: &CurrentUser,
-    updated: &accounts::Updated,
-) {
-    let fields: Vec<&str> = updated
-        .changed
-        .iter()
-        .copied()
-        .filter(|field| *field != "role")
-        .collect();
-    if !fields.is_empty() {
-        audit::Event::success(AuditAction::UserUpdated)
-            .actor(&current.user)
-            .target(&updated.user)
-            .detail(json!({ "fields": fields }))
-            .record(&state.db, client)
-            .await;
-    }
-    if updated.role_changed() {
-        audit::Event::success(AuditAction::RoleChanged)
-            .actor(&current.user)
-            .target(&updated.user)
-            .detail(json!({ "from": updated.previous_role, "to": updated.user.role }))
-            .record(&state.db, client)
-            .await;
-    }
 }
 
 /// Delete an account (admins). Its sessions end at once. The last admin cannot be
