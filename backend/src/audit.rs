@@ -5,12 +5,12 @@
 //! must not lock everyone out. Details hold field names, reasons and counts only;
 //! callers never put secret values in them.
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
-use shared::validate::{Email, Username};
 use shared::{AuditAction, AuditFilter, Outcome, Party};
 
 use crate::clock::now;
@@ -32,9 +32,6 @@ impl ClientInfo {
 
 /// Longest name copied into an event (the column's size).
 const MAX_NAME: usize = 64;
-
-/// Stands for a login name that was neither a username nor an email.
-const UNREADABLE_NAME: &str = "(not a username or email)";
 
 /// An event being recorded: `Event::new(action, outcome).actor(..).target(..)`.
 #[derive(Debug, Clone)]
@@ -70,18 +67,11 @@ impl Event {
         self
     }
 
-    /// An actor known only by the name it gave (a failed login of an unknown user).
-    /// Only a name shaped like a username or an email is kept: people sometimes type
-    /// their password into the name field, and the trail must not show it.
-    pub fn claimed_actor(mut self, name: &str) -> Self {
-        let name = name.trim();
-        let plausible = Username::parse(name).is_ok() || Email::parse(name).is_ok();
-        let shown = if plausible {
-            name.to_lowercase().chars().take(MAX_NAME).collect()
-        } else {
-            UNREADABLE_NAME.to_owned()
-        };
-        self.actor = Some((None, shown));
+    /// An actor known only by a mark of the name it gave (a failed login of an
+    /// unknown user; see `auth::login`): never the name itself, which may be a
+    /// password typed into the wrong field.
+    pub fn claimed_actor(mut self, mark: &str) -> Self {
+        self.actor = Some((None, mark.chars().take(MAX_NAME).collect()));
         self
     }
 
@@ -113,7 +103,7 @@ impl Event {
         let (target_id, target_name) = self
             .target
             .map_or((None, None), |(id, n)| (Some(id), Some(n)));
-        audit_event::ActiveModel {
+        let row = audit_event::ActiveModel {
             at: Set(now()),
             actor_id: Set(actor_id),
             actor_name: Set(actor_name),
@@ -124,13 +114,101 @@ impl Event {
             user_agent: Set(client.user_agent.clone()),
             outcome: Set(self.outcome),
             detail: Set(self.detail.map(|d| d.to_string())),
+            repeats: Set(1),
+            last_at: Set(None),
             ..Default::default()
+        };
+        if self.outcome == Outcome::Failure && count_repeat(db, &row).await? {
+            return Ok(());
         }
-        .insert(db)
-        .await?;
+        row.insert(db).await?;
         Ok(())
     }
 }
+
+/// A failure repeated from the same source (same action, actor, target, address,
+/// user agent and detail) within this long, with nothing else by that actor about
+/// that target in between, counts on the first one's row: a stranger's thousand
+/// guesses are one row, not a thousand, and the order of events is kept.
+const REPEAT_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Adds one to the newest event of `row`'s actor and target, if it is in the window
+/// and `row` repeats it.
+async fn count_repeat(
+    db: &impl ConnectionTrait,
+    row: &audit_event::ActiveModel,
+) -> Result<bool, DbErr> {
+    let same = |column: Column, value: &sea_orm::ActiveValue<Option<String>>| match value {
+        sea_orm::ActiveValue::Set(Some(v)) => column.eq(v.clone()),
+        _ => column.is_null(),
+    };
+    let same_id = |column: Column, value: &sea_orm::ActiveValue<Option<i32>>| match value {
+        sea_orm::ActiveValue::Set(Some(v)) => column.eq(*v),
+        _ => column.is_null(),
+    };
+    // The newest event of this actor about this target (the actor indexes serve it).
+    let latest = AuditEvents::find()
+        .filter(Column::At.gte(now() - REPEAT_WINDOW))
+        .filter(same(Column::ActorName, &row.actor_name))
+        .filter(same_id(Column::ActorId, &row.actor_id))
+        .filter(same_id(Column::TargetId, &row.target_id))
+        .order_by(Column::At, Order::Desc)
+        .order_by(Column::Id, Order::Desc)
+        .one(db)
+        .await?;
+    let repeats = |event: &audit_event::Model| {
+        row.action.as_ref() == &event.action
+            && row.outcome.as_ref() == &event.outcome
+            && row.ip.as_ref() == &event.ip
+            && row.user_agent.as_ref() == &event.user_agent
+            && row.detail.as_ref() == &event.detail
+    };
+    let Some(event) = latest.filter(repeats) else {
+        return Ok(false);
+    };
+    AuditEvents::update_many()
+        .col_expr(Column::Repeats, Expr::col(Column::Repeats).add(1))
+        .col_expr(Column::LastAt, Expr::value(now()))
+        .filter(Column::Id.eq(event.id))
+        .exec(db)
+        .await?;
+    Ok(true)
+}
+
+/// Deletes events older than `days` days, a batch at a time (at most `batches`
+/// batches per call, so a first run on a big table does not hold the database);
+/// returns how many went.
+pub async fn purge_older_than(
+    db: &impl ConnectionTrait,
+    days: u32,
+    batches: usize,
+) -> Result<u64, DbErr> {
+    let cutoff = now() - chrono::Duration::days(i64::from(days));
+    let mut purged = 0;
+    for _ in 0..batches {
+        let ids: Vec<i64> = AuditEvents::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::At.lt(cutoff))
+            .order_by(Column::At, Order::Asc)
+            .limit(PURGE_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if ids.is_empty() {
+            break;
+        }
+        purged += AuditEvents::delete_many()
+            .filter(Column::Id.is_in(ids))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(purged)
+}
+
+/// Rows deleted per statement by the retention purge.
+const PURGE_BATCH: u64 = 5_000;
 
 /// One page of events matching `filter`, newest first, and the number matching.
 pub async fn list(
@@ -183,5 +261,7 @@ pub fn to_api(model: audit_event::Model) -> shared::AuditEvent {
         user_agent: model.user_agent,
         outcome: model.outcome,
         detail: model.detail.and_then(|raw| serde_json::from_str(&raw).ok()),
+        repeats: u32::try_from(model.repeats).unwrap_or(1),
+        last_at: model.last_at,
     }
 }

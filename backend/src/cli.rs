@@ -128,7 +128,8 @@ async fn import_legacy(settings: &Settings, args: ImportLegacy) -> anyhow::Resul
     }
     let report = legacy::import(
         &db,
-        &Passwords::for_this_machine(),
+        // Nobody waits on a response here: hashing waits for a slot however long.
+        &Passwords::for_this_machine().patient(),
         &args.from,
         args.dry_run,
     )

@@ -7,27 +7,31 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::accounts::{self, email::EmailCodes, registration::Registration};
-use crate::auth::Auth;
 use crate::auth::codes::Codes;
 use crate::auth::password::Passwords;
 use crate::auth::session::{self, Lifetimes};
 use crate::auth::token::Tokens;
+use crate::auth::{Auth, FailureFloor};
 use crate::config::{Settings, secret};
-use crate::db;
 use crate::http::cookie::SessionCookie;
 use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::state::AppState;
 use crate::http::throttle::Throttles;
 use crate::http::{self, ServerOptions};
+use crate::mail::budget;
 use crate::mail::notices::Notices;
 use crate::mail::templates::Templates;
 use crate::mail::{Mailer, Transport};
-use crate::recovery::Recovery;
+use crate::rate::Buckets;
+use crate::recovery::{self, Recovery};
+use crate::{audit, db};
 
 pub struct Application {
     port: u16,
     server: http::Server,
     state: Arc<AppState>,
+    maintenance_every: Duration,
+    audit_retention_days: u32,
 }
 
 impl Application {
@@ -42,6 +46,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = Arc::new(state(&settings, db)?);
         announce_setup_token(&settings, &state).await?;
+        calibrate_failure_floor(&state).await?;
         let options = ServerOptions {
             static_dir: &settings.paths.static_dir,
             json_limit: settings.limits.json_body,
@@ -52,6 +57,8 @@ impl Application {
             port,
             server,
             state,
+            maintenance_every: settings.maintenance_every,
+            audit_retention_days: settings.limits.audit_retention_days,
         })
     }
 
@@ -60,19 +67,16 @@ impl Application {
     }
 
     /// Serves until the server stops (Ctrl-C / SIGTERM in production), meanwhile
-    /// purging expired sessions and forgetting idle throttling buckets.
+    /// purging what expires (sessions, audit events past retention, mail budgets)
+    /// and forgetting idle throttling buckets.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state;
+        let (every, retention) = (self.maintenance_every, self.audit_retention_days);
         let maintenance = tokio::spawn(async move {
-            let mut every = tokio::time::interval(MAINTENANCE_EVERY);
+            let mut ticks = tokio::time::interval(every);
             loop {
-                every.tick().await;
-                state.throttles.forget_idle();
-                match session::purge_expired(&state.db).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
-                    Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
-                }
+                ticks.tick().await;
+                maintain(&state, retention).await;
             }
         });
         let result = self.server.await;
@@ -81,8 +85,31 @@ impl Application {
     }
 }
 
-/// How often expired sessions and idle throttling buckets are cleared.
-const MAINTENANCE_EVERY: Duration = Duration::from_secs(10 * 60);
+/// One round of housekeeping; failures are logged and retried next round.
+async fn maintain(state: &AppState, audit_retention_days: u32) {
+    state.throttles.forget_idle();
+    state.auth.logins.sweep();
+    let db = &state.db;
+    let purged = [
+        ("expired sessions", session::purge_expired(db).await),
+        (
+            "audit events past retention",
+            audit::purge_older_than(db, audit_retention_days, 20).await,
+        ),
+        ("ended mail budgets", budget::purge_expired(db).await),
+        (
+            "expired recovery codes",
+            recovery::store::purge_expired_codes(db).await,
+        ),
+    ];
+    for (what, result) in purged {
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "{what} removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove {what}"),
+        }
+    }
+}
 
 /// The services every request shares, each from its section of the settings.
 fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result<AppState> {
@@ -104,7 +131,11 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
         lifetimes: Lifetimes {
             ttl: chrono::Duration::from_std(settings.session.ttl)?,
             absolute: chrono::Duration::from_std(settings.session.absolute_ttl)?,
+            max_per_account: settings.session.max_per_account,
         },
+        codes: codes.clone(),
+        failure_floor: FailureFloor::default(),
+        logins: Arc::new(Buckets::new(settings.limits.rate.successful_logins())),
     };
     let http = &settings.http;
     let code_ttl = settings.recovery.code_ttl;
@@ -139,6 +170,30 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
         throttles: Throttles::new(settings.limits.rate),
         warned_about_proxy: Default::default(),
     })
+}
+
+/// While accounts keep slower legacy hashes, failed logins take as long as checking
+/// one (see `auth::FailureFloor`): measured here on a sample of stored ones (the
+/// slowest counts), and raised whenever a slower one is checked.
+async fn calibrate_failure_floor(state: &AppState) -> anyhow::Result<()> {
+    const SAMPLE: u64 = 8;
+    let legacy = accounts::some_legacy_hashes(&state.db, SAMPLE).await?;
+    if legacy.is_empty() {
+        return Ok(());
+    }
+    let lane = crate::auth::password::Lane::General;
+    for stored in legacy {
+        let guess = secrecy::SecretString::from("not the password".to_owned());
+        let checked = state.auth.passwords.verify_timed(lane, guess, Some(stored));
+        if let Ok((_, took)) = checked.await {
+            state.auth.failure_floor.raise(took);
+        }
+    }
+    tracing::info!(
+        floor_ms = state.auth.failure_floor.get().as_millis(),
+        "legacy password hashes remain: failed logins take at least as long as checking one"
+    );
+    Ok(())
 }
 
 /// On an instance reachable from the network that has no admin yet, the first

@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 use shared::{
     AnswerRequest, AnswerResponse, AuditPage, AuditQuery, ChangePasswordRequest,
     CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse, FieldErrors,
-    ForgotPasswordRequest, Invitation, ListUsersQuery, LoginRequest, MessageResponse,
-    PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo, SignupOptions,
-    SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
-    VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
+    ForgotPasswordRequest, ForgotPasswordResponse, Invitation, ListUsersQuery, LockoutState,
+    LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions,
+    SessionInfo, SignupOptions, SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest,
+    User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
 };
 
 use crate::query::{self, UrlQuery};
@@ -209,7 +209,7 @@ pub async fn delete_user(id: i32) -> Result<(), ApiError> {
 
 pub async fn forgot_password(
     request: &ForgotPasswordRequest,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<ForgotPasswordResponse, ApiError> {
     call(
         Method::POST,
         "/password/forgot",
@@ -264,6 +264,11 @@ pub async fn enable_user(id: i32) -> Result<User, ApiError> {
 
 pub async fn unlock_user(id: i32) -> Result<User, ApiError> {
     account_action(id, "unlock").await
+}
+
+/// The lock for unknown clients and each known device's (admins).
+pub async fn user_lockout(id: i32) -> Result<LockoutState, ApiError> {
+    get(&format!("/users/{id}/lockout")).await
 }
 
 pub async fn revoke_user_sessions(id: i32) -> Result<RevokedSessions, ApiError> {

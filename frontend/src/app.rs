@@ -21,8 +21,8 @@ use crate::pages::sessions::SessionsPage;
 use crate::pages::signup::SignupPage;
 use crate::pages::users::UsersPage;
 use crate::pages::verify_email::VerifyEmailPage;
-use crate::query;
 use crate::session::{Session, current_location};
+use crate::{nav, query};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -54,12 +54,18 @@ pub fn App() -> impl IntoView {
             .then(|| session.user.with(Option::is_some))
     };
     let to_login = move || {
+        let here = current_location();
+        // Logging out goes to the login page before this guard sees the session end:
+        // there is nowhere to come back to then.
+        if nav::is_login_page(&here) {
+            return "/login".to_owned();
+        }
         let notice = if session.expired.get_untracked() {
             "notice=expired&"
         } else {
             ""
         };
-        format!("/login?{notice}next={}", query::encode(&current_location()))
+        format!("/login?{notice}next={}", query::encode(&here))
     };
     // Admin screens send anyone else to the dashboard. Signed out, the answer is
     // "unknown", so the signed-in guard around them sends the user to log in instead.

@@ -3,9 +3,16 @@
 
 /// Where to go after logging in: `next` when it is a path on this origin, else `/`.
 pub fn safe_next(next: Option<&str>) -> String {
-    next.filter(|next| is_local_path(next))
+    next.filter(|next| is_local_path(next) && !is_login_page(next))
         .unwrap_or("/")
         .to_owned()
+}
+
+/// Whether `target` is the login page itself: sent there after logging in, the user
+/// would stay on the form, signed in, with nothing happening.
+pub fn is_login_page(target: &str) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/') == "/login"
 }
 
 /// Whether `target` can only lead to a page of this origin. Browsers read `\` as `/`
@@ -84,6 +91,14 @@ mod tests {
             assert_eq!(safe_next(Some(next)), "/", "{why}: {next:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_login_page_is_no_place_to_go_after_logging_in() {
+        for next in ["/login", "/login/", "/login?next=%2Fprofile", "/login#top"] {
+            assert_eq!(safe_next(Some(next)), "/", "{next}");
+        }
+        assert_eq!(safe_next(Some("/login-help")), "/login-help");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod m20261124_000005_add_account_controls;
 mod m20261124_000006_create_audit_events;
 mod m20261124_000007_create_legacy_imports;
 mod m20261201_000008_verify_emails;
+mod m20261201_000009_abuse_resistance;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_audit_events::Migration),
             Box::new(m20261124_000007_create_legacy_imports::Migration),
             Box::new(m20261201_000008_verify_emails::Migration),
+            Box::new(m20261201_000009_abuse_resistance::Migration),
         ]
     }
 }

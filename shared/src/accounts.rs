@@ -573,7 +573,9 @@ mod tests {
         let login = LoginRequest {
             username: "ada".into(),
             password: "hunter2hunter2".into(),
+            device_token: Some("device-secret".into()),
         };
-        assert!(!format!("{login:?}").contains("hunter2"));
+        let shown = format!("{login:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("device-secret"));
     }
 }

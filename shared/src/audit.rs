@@ -64,6 +64,10 @@ pub struct AuditEvent {
     /// Changed field names, reasons and counts; never secret values.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>, example = json!({"fields": ["email"]})))]
     pub detail: Option<serde_json::Value>,
+    /// A failure repeated from the same source within minutes is one event: how many
+    /// times it happened, the last at `last_at`.
+    pub repeats: u32,
+    pub last_at: Option<DateTime<Utc>>,
 }
 
 /// One page of events, newest first.

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::User;
@@ -20,6 +21,12 @@ pub struct LoginRequest {
     pub username: String,
     #[cfg_attr(feature = "openapi", schema(example = "analytical engine 1843", format = Password))]
     pub password: String,
+    /// The device token an earlier login returned (browsers keep it as a cookie): a
+    /// known device keeps its own failure budget, so a stranger's guesses cannot lock
+    /// it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub device_token: Option<String>,
 }
 
 impl fmt::Debug for LoginRequest {
@@ -103,6 +110,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the token expires.
     pub expires_in: i64,
+    /// Send this back as `device_token` on later logins (see [`LoginRequest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 impl fmt::Debug for TokenResponse {
@@ -156,4 +166,27 @@ impl ChangePasswordRequest {
         }
         v.finish(|| new_password.unwrap())
     }
+}
+
+/// An account's lockout, as admins see it (`GET /users/{id}/lockout`): the lock for
+/// unknown clients, and each known device's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LockoutState {
+    /// Failures from unknown clients since the last success from one.
+    pub failed_logins: i32,
+    /// Unknown clients are refused until then.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// The devices that logged in, newest first.
+    pub devices: Vec<DeviceState>,
+}
+
+/// One known device of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceState {
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
 }

@@ -128,6 +128,21 @@ pub struct MessageResponse {
 pub struct HealthStatus {
     #[cfg_attr(feature = "openapi", schema(example = "ok"))]
     pub status: String,
+    /// `/ready` only: the outgoing mail queues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailQueueStatus>,
+}
+
+/// The outgoing mail queues: codes go first, notices after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailQueueStatus {
+    pub codes_queued: u64,
+    pub notices_queued: u64,
+    /// How many each queue holds.
+    pub capacity: u64,
+    /// Messages dropped because their queue was full, since start-up.
+    pub dropped: u64,
 }
 
 /// `page` and `per_page` of a list query: absent means page 1 and `default` items.

@@ -15,7 +15,9 @@ pub mod validate;
 pub use accounts::*;
 pub use audit::*;
 pub use auth::*;
-pub use common::{ErrorBody, ErrorResponse, HealthStatus, MessageResponse, UnknownValue};
+pub use common::{
+    ErrorBody, ErrorResponse, HealthStatus, MailQueueStatus, MessageResponse, UnknownValue,
+};
 pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;

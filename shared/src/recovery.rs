@@ -62,6 +62,10 @@ impl ForgotPasswordRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ForgotPasswordResponse {
     pub message: String,
+    /// Send with the code to `verify-otp`: your request's code then has its own
+    /// attempt budget, which nobody else's guesses can spend. Present whether or not
+    /// an account matched.
+    pub request_id: String,
 }
 
 /// Number of digits in a recovery code.
@@ -78,6 +82,10 @@ pub struct VerifyOtpRequest {
     /// The 6-digit code from the email.
     #[cfg_attr(feature = "openapi", schema(example = "042917"))]
     pub otp: String,
+    /// The `request_id` `forgot` answered with (recommended; without it, wrong codes
+    /// spend a budget shared by everyone who tries this account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl fmt::Debug for VerifyOtpRequest {
@@ -214,6 +222,7 @@ mod tests {
             method: RecoveryMethod::Email,
             identifier: "ada@example.com".into(),
             otp: " 004217 ".into(),
+            request_id: None,
         };
         assert_eq!(ok.validate().unwrap().1, "004217");
         for bad in ["12345", "1234567", "12a456", ""] {

@@ -204,6 +204,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Like [`Self::mailed_code`], with the request's `request_id`: `(request_id, code)`.
+    pub async fn requested_code(&self, client: &Client, email: &str, n: usize) -> (String, String) {
+        let res = client.forgot("email", email).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let body: serde_json::Value = res.json().await.unwrap();
+        let request_id = body["request_id"]
+            .as_str()
+            .expect("a request id")
+            .to_owned();
+        let mail = self
+            .mail
+            .wait_for_subject(email, crate::subjects::RECOVERY_CODE, n)
+            .await
+            .pop()
+            .unwrap();
+        (request_id, mail.code())
+    }
+
     /// `GET /api/v1/auth/me` with a captured `Cookie` header and nothing else, as an
     /// attacker replaying a stolen cookie would send it.
     pub async fn me_with_cookie(&self, cookie: &str) -> StatusCode {

@@ -232,6 +232,15 @@ impl Client {
         .await
     }
 
+    /// `verify-otp` naming the request that sent the code, as the browser app does.
+    pub async fn verify_otp_for(&self, email: &str, otp: &str, request_id: &str) -> Response {
+        self.post(
+            "/api/v1/password/verify-otp",
+            &json!({"method": "email", "identifier": email, "otp": otp, "request_id": request_id}),
+        )
+        .await
+    }
+
     pub async fn answer(&self, flow_token: &str, answer: &str) -> Response {
         self.post(
             "/api/v1/password/answer",

@@ -17,6 +17,7 @@ use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User};
 pub use self::admins::{any_admin, close_first_admin_claim, first_admin_settled};
 pub use self::query::{
     ListScope, find, find_by_email, find_by_login, get, list, replace_password_hash,
+    some_legacy_hashes,
 };
 use crate::auth::lockout;
 use crate::auth::password::{HashError, Passwords};
@@ -190,6 +191,9 @@ pub struct Update {
     pub security_answer_hash: Option<String>,
     pub role: Option<Role>,
     pub password_hash: Option<String>,
+    /// The hash of a recovery reset token this update spends, in its transaction: if
+    /// the token is not live, nothing changes ([`AccountError::WrongCode`]).
+    pub recovery_reset: Option<String>,
 }
 
 /// Profile changes ready to store: the new security answer, if any, hashed.
@@ -270,8 +274,13 @@ pub async fn update(
 ) -> Result<Updated, AccountError> {
     let demotes = update.role.is_some_and(|r| r != Role::Admin);
     let (txn, current) = admins::lock_for_change(db, id, update.role.is_some(), demotes).await?;
-    let ends_sessions =
-        update.role.is_some_and(|r| r != current.role) || update.password_hash.is_some();
+    if let Some(reset) = &update.recovery_reset
+        && !recovery_flows::spend_reset(&txn, id, reset).await?
+    {
+        return Err(AccountError::WrongCode);
+    }
+    let new_password = update.password_hash.is_some();
+    let ends_sessions = update.role.is_some_and(|r| r != current.role) || new_password;
     let unique = unique_after(&current, &update.profile);
     let before = current.clone();
     let updated = match apply(current, update).update(&txn).await {
@@ -283,6 +292,10 @@ pub async fn update(
     };
     if ends_sessions {
         session::revoke_all(&txn, id).await?;
+    }
+    if new_password {
+        // The account's own count is reset by `apply`; the devices' here.
+        lockout::clear_devices(&txn, id).await?;
     }
     let changed = changed_fields(&before, &updated);
     // A code or token from a recovery started before must not outlive the password,
@@ -418,7 +431,7 @@ pub async fn set_disabled(
 pub async fn unlock(db: &DatabaseConnection, id: i32) -> Result<(user::Model, bool), AccountError> {
     let mut user = get(db, id).await?;
     let was_locked = lockout::is_locked(&user, Utc::now());
-    lockout::clear(db, user.id).await?;
+    lockout::clear_all(db, user.id).await?;
     user.failed_logins = 0;
     user.locked_until = None;
     Ok((user, was_locked))

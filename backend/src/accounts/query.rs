@@ -164,6 +164,21 @@ pub(super) async fn taken_fields(
         .collect())
 }
 
+/// Up to `limit` stored password hashes that are not today's argon2id (imported
+/// accounts that have not logged in since).
+pub async fn some_legacy_hashes(db: &DatabaseConnection, limit: u64) -> Result<Vec<String>, DbErr> {
+    Users::find()
+        .select_only()
+        .column(Column::PasswordHash)
+        .filter(
+            Column::PasswordHash.not_like(format!("{}%", crate::auth::password::CURRENT_PREFIX)),
+        )
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Swaps a legacy hash for an upgraded one, unless the password changed meanwhile.
 pub async fn replace_password_hash(
     db: &DatabaseConnection,

@@ -1,18 +1,34 @@
 //! The login flow, and the password check it shares with every re-authentication.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use secrecy::SecretString;
 use serde_json::json;
+use sha2::Digest as _;
 use shared::validate::Password;
 use shared::{AuditAction, LoginRequest, SessionKind};
 
+use super::codes::Codes;
+use super::lockout::Counter;
+use super::password::Lane;
 use super::session::{self, Session};
-use super::{Auth, AuthError, lockout, password};
+use super::{Auth, AuthError, devices, lockout, password};
 use crate::accounts::{self, Update};
 use crate::audit::{self, ClientInfo};
 use crate::db::entity::user;
 
 /// An id no account has (ids start at 1).
 const NO_ACCOUNT: i32 = 0;
+
+/// How a login name that matched no account is recorded: never as typed (it may be
+/// a password typed into the wrong field), but the same name always gives the same
+/// mark, so repeated attempts can be told apart.
+fn unknown_name(codes: &Codes, typed: &str) -> String {
+    let mark = codes.derived(&format!("login-name:{}", typed.trim().to_lowercase()));
+    format!("unknown #{}", &mark[..12])
+}
 
 /// What a password check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,67 +61,192 @@ impl Refusal {
     }
 }
 
+/// A login that succeeded.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub user: user::Model,
+    /// The known device the login came from (or was just remembered as), for the
+    /// session: its re-authentication counts on that device.
+    pub device_hash: Option<String>,
+    /// A token for the client's new device record, when it came without a known one.
+    pub new_device_token: Option<String>,
+}
+
+/// Whom a login's success is charged to (see [`Auth::logins`]): the known device it
+/// came from; else the account's unknown clients; else, for a name no account has,
+/// that name (so unknown names answer exactly like accounts). A stranger's logins
+/// never spend the owner's device budget.
+fn login_key(counter: Counter<'_>, codes: &Codes, typed: &str) -> LoginKey {
+    let seed = match counter {
+        Counter::Device(hash) => format!("device:{hash}"),
+        Counter::Account(NO_ACCOUNT) => unknown_name(codes, typed),
+        Counter::Account(id) => format!("account:{id}"),
+    };
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// The key of a [`Auth::logins`] bucket.
+pub type LoginKey = [u8; 16];
+
+/// The least time a failed login takes while accounts with slower legacy hashes
+/// remain: the time one of those takes. Otherwise an unknown name (a fast argon2
+/// dummy) would answer sooner than an imported account whose bcrypt-12 hash has not
+/// been upgraded yet, and timing would tell them apart. The padding sleeps; it costs
+/// no CPU. It never exceeds [`FailureFloor::MAX`], so one check slowed by a busy
+/// machine cannot make every failed login slow.
+#[derive(Debug, Clone, Default)]
+pub struct FailureFloor(Arc<AtomicU64>);
+
+impl FailureFloor {
+    /// Well above bcrypt-12 (~250 ms) or passlib's pbkdf2 defaults on a slow core.
+    pub const MAX: Duration = Duration::from_secs(1);
+
+    pub fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Raises the floor to `observed` if that is longer (up to [`Self::MAX`]).
+    pub fn raise(&self, observed: Duration) {
+        let nanos = u64::try_from(observed.min(Self::MAX).as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_max(nanos, Ordering::Relaxed);
+    }
+
+    async fn pad(&self, started: Instant) {
+        let floor = self.get();
+        let elapsed = started.elapsed();
+        if elapsed < floor {
+            tokio::time::sleep(floor - elapsed).await;
+        }
+    }
+}
+
 impl Auth {
-    /// Checks `password` against `account`'s under the per-account lockout: a failure
-    /// is reserved (atomically, on every instance) before the hash is compared, and
-    /// given back if the check fails on our side. The same statements run whatever
-    /// the account (for an unknown one they match no row), so timing tells nothing.
+    /// Checks `password` against `account`'s under the lockout: a failure is reserved
+    /// (atomically, on every instance) on `counter` before the hash is compared, and
+    /// given back if the check fails on our side. The same statements run whatever the
+    /// account (for an unknown one they match no row), so timing tells nothing.
     pub async fn verify_password(
         &self,
         account: Option<&user::Model>,
         password: &SecretString,
+        lane: Lane,
+        counter: Counter<'_>,
     ) -> Result<Verdict, AuthError> {
-        let id = account.map_or(NO_ACCOUNT, |u| u.id);
-        let reserved = lockout::reserve(&self.db, &self.lockout, id).await?;
-        let Some(stored) = account
-            .filter(|_| reserved)
-            .map(|u| u.password_hash.clone())
-        else {
-            self.passwords.verify(password.clone(), None).await?;
+        let reserved = lockout::reserve(&self.db, &self.lockout, counter).await?;
+        let stored = account
+            .filter(|u| reserved && u.disabled_at.is_none())
+            .map(|u| u.password_hash.clone());
+        let Some(stored) = stored else {
+            self.passwords
+                .verify_on(lane, password.clone(), None)
+                .await?;
             return Ok(Verdict::Refused);
         };
-        match self.passwords.verify(password.clone(), Some(stored)).await {
-            Ok(true) => Ok(Verdict::Matches),
-            Ok(false) => Ok(Verdict::Wrong),
+        let legacy = password::needs_rehash(&stored);
+        let checked = self
+            .passwords
+            .verify_timed(lane, password.clone(), Some(stored))
+            .await;
+        if let (true, Ok((_, took))) = (legacy, &checked) {
+            self.failure_floor.raise(*took);
+        }
+        match checked {
+            Ok((true, _)) => Ok(Verdict::Matches),
+            Ok((false, _)) => Ok(Verdict::Wrong),
             Err(fault) => {
-                lockout::refund(&self.db, &self.lockout, id).await?;
+                lockout::refund(&self.db, &self.lockout, counter).await?;
                 Err(fault.into())
             }
         }
     }
 
-    /// Re-authentication of a logged-in user: a wrong password counts like a failed
-    /// login (a stolen session cannot be used to guess it), a right one clears the
-    /// count.
+    /// Re-authentication of a logged-in user in a session opened from `device_hash`:
+    /// a wrong password counts like a failed login from that device (from an unknown
+    /// client when the session has no known device), so a stolen session cannot be
+    /// used to guess it, and a stranger locking out unknown clients does not stop the
+    /// owner changing their own account. A right one clears that count.
     pub async fn verify_current_password(
         &self,
         user: &user::Model,
+        device_hash: Option<&str>,
         password: &str,
     ) -> Result<(), AuthError> {
         let secret = SecretString::from(password.to_owned());
-        match self.verify_password(Some(user), &secret).await? {
-            Verdict::Matches => Ok(lockout::clear(&self.db, user.id).await?),
+        let device = match device_hash {
+            Some(hash) => devices::find_by_hash(&self.db, user.id, hash).await?,
+            None => None,
+        };
+        let counter = match &device {
+            Some(device) => Counter::Device(&device.token_hash),
+            None => Counter::Account(user.id),
+        };
+        match self
+            .verify_password(Some(user), &secret, Lane::General, counter)
+            .await?
+        {
+            Verdict::Matches => Ok(lockout::clear(&self.db, counter).await?),
             Verdict::Wrong => Err(AuthError::WrongCurrentPassword),
             Verdict::Refused => Err(AuthError::CurrentPasswordLocked),
         }
     }
 
-    /// Checks a username (or email) and password. A match clears the failure count
-    /// and records the login time; a legacy hash is then replaced by argon2id.
+    /// Checks a username (or email) and password. A client with a known device of
+    /// this account (`device_token`) counts its failures on that device; anyone else
+    /// on the account's counter for unknown clients. A match clears its count and
+    /// records the login time; a legacy hash is then replaced by argon2id.
+    ///
+    /// Successful logins are budgeted too ([`Auth::logins`]): a token is taken before
+    /// the hash is checked and given back unless the password matched, so a script
+    /// that knows the password cannot keep the login lane busy, and nobody else's
+    /// failures spend it.
     pub async fn check_credentials(
         &self,
         credentials: &LoginRequest,
         client: &ClientInfo,
-    ) -> Result<user::Model, AuthError> {
+    ) -> Result<LoggedIn, AuthError> {
         credentials.validate().map_err(AuthError::Invalid)?;
+        let started = Instant::now();
         let password = SecretString::from(credentials.password.clone());
         let account = accounts::find_by_login(&self.db, &credentials.username).await?;
-        let verdict = self.verify_password(account.as_ref(), &password).await?;
-        match (account, verdict) {
-            (Some(user), Verdict::Matches) => self.accept(user, &password).await,
+        let device = match (&account, credentials.device_token.as_deref()) {
+            (Some(user), Some(token)) => devices::find(&self.db, user.id, token).await?,
+            _ => None,
+        };
+        let counter = match (&account, &device) {
+            (_, Some(device)) => Counter::Device(&device.token_hash),
+            (account, None) => Counter::Account(account.as_ref().map_or(NO_ACCOUNT, |u| u.id)),
+        };
+        let key = login_key(counter, &self.codes, &credentials.username);
+        self.logins.take(key).map_err(AuthError::TooManyLogins)?;
+        let verdict = self
+            .verify_password(account.as_ref(), &password, Lane::Login, counter)
+            .await;
+        if !matches!(verdict, Ok(Verdict::Matches)) {
+            self.logins.give_back(key);
+        }
+        match (account, verdict?) {
+            (Some(user), Verdict::Matches) => {
+                let user = self.accept(user, &password, counter).await?;
+                let (device_hash, new_device_token) = match device {
+                    Some(device) => (device.token_hash, None),
+                    None => {
+                        let new = devices::create(&self.db, user.id).await?;
+                        (new.hash, Some(new.token))
+                    }
+                };
+                Ok(LoggedIn {
+                    user,
+                    device_hash: Some(device_hash),
+                    new_device_token,
+                })
+            }
             (account, verdict) => {
-                self.refuse(account, verdict, &credentials.username, client)
-                    .await?;
+                let name = &credentials.username;
+                self.refuse(account, verdict, counter, name, client).await?;
+                self.failure_floor.pad(started).await;
                 Err(AuthError::InvalidCredentials)
             }
         }
@@ -116,34 +257,37 @@ impl Auth {
         &self,
         account: Option<user::Model>,
         verdict: Verdict,
+        counter: Counter<'_>,
         login_name: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let id = account.as_ref().map_or(NO_ACCOUNT, |u| u.id);
         // Read whatever the outcome: a wrong password needs it, and the other
         // refusals then cost the same.
-        let locked = lockout::locked_until(&self.db, id).await?;
+        let locked = lockout::locked_until(&self.db, counter).await?;
         let reason = match (&account, verdict) {
             (None, _) => Refusal::UnknownUser,
             (Some(user), _) if user.disabled_at.is_some() => Refusal::Disabled,
             (Some(_), Verdict::Refused) => Refusal::Locked,
             (Some(_), _) => Refusal::WrongPassword,
         };
-        let event =
-            audit::Event::failure(AuditAction::Login).detail(json!({ "reason": reason.as_str() }));
+        // Which lockout counter the attempt ran against: an admin reading the
+        // trail tells the owner's typos (a known device) from a stranger's guesses.
+        let known_device = matches!(counter, Counter::Device(_));
+        let event = audit::Event::failure(AuditAction::Login)
+            .detail(json!({ "reason": reason.as_str(), "known_device": known_device }));
         let Some(user) = account else {
-            event
-                .claimed_actor(login_name)
-                .record(&self.db, client)
-                .await;
+            let name = unknown_name(&self.codes, login_name);
+            event.claimed_actor(&name).record(&self.db, client).await;
             return Ok(());
         };
         event.by(&user).record(&self.db, client).await;
         if let (Refusal::WrongPassword, Some((failures, until))) = (reason, locked) {
-            tracing::warn!(user_id = user.id, failures, %until, "account locked");
+            tracing::warn!(user_id = user.id, failures, %until, known_device, "account locked");
             audit::Event::success(AuditAction::Lockout)
                 .target(&user)
-                .detail(json!({ "failures": failures, "locked_until": until }))
+                .detail(
+                    json!({ "failures": failures, "locked_until": until, "known_device": known_device }),
+                )
                 .record(&self.db, client)
                 .await;
         }
@@ -155,15 +299,32 @@ impl Auth {
         &self,
         mut user: user::Model,
         password: &SecretString,
+        counter: Counter<'_>,
     ) -> Result<user::Model, AuthError> {
-        user.last_login_at = Some(lockout::succeeded(&self.db, user.id).await?);
-        user.failed_logins = 0;
-        user.locked_until = None;
+        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
+        if matches!(counter, Counter::Account(_)) {
+            user.failed_logins = 0;
+            user.locked_until = None;
+        }
         let stored = user.password_hash.clone();
         if password::needs_rehash(&stored) {
-            let upgraded = self.passwords.hash(password.clone()).await?;
-            if accounts::replace_password_hash(&self.db, user.id, &stored, &upgraded).await? {
-                tracing::info!(user_id = user.id, "password hash upgraded to argon2id");
+            // Best effort, on the login lane: the login stands whatever happens here,
+            // and the next one tries again.
+            let upgraded = self.passwords.hash_on(Lane::Login, password.clone()).await;
+            let replaced = match upgraded {
+                Ok(upgraded) => {
+                    accounts::replace_password_hash(&self.db, user.id, &stored, &upgraded)
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                Err(e) => Err(anyhow::Error::from(e)),
+            };
+            match replaced {
+                Ok(true) => tracing::info!(user_id = user.id, "password hash upgraded to argon2id"),
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(user_id = user.id, %error, "password hash not upgraded this time");
+                }
             }
         }
         Ok(user)
@@ -176,26 +337,32 @@ impl Auth {
         credentials: &LoginRequest,
         client: &ClientInfo,
         kind: SessionKind,
-    ) -> Result<(user::Model, Session, String), AuthError> {
-        let user = self.check_credentials(credentials, client).await?;
-        let (session, token) = self.start_session(client, &user, kind).await?;
+    ) -> Result<(LoggedIn, Session, String), AuthError> {
+        let logged_in = self.check_credentials(credentials, client).await?;
+        let user = &logged_in.user;
+        let device = logged_in.device_hash.clone();
+        let (session, token) = self.start_session(client, user, kind, device).await?;
         tracing::info!(user_id = user.id, ?kind, "logged in");
         audit::Event::success(AuditAction::Login)
-            .by(&user)
+            .by(user)
             .detail(json!({ "via": kind }))
             .record(&self.db, client)
             .await;
-        Ok((user, session, token))
+        Ok((logged_in, session, token))
     }
 
-    /// Opens a session for `user` and returns it with its signed token.
+    /// Opens a session for `user` (from the known device `device_hash`, if any) and
+    /// returns it with its signed token.
     pub async fn start_session(
         &self,
         client: &ClientInfo,
         user: &user::Model,
         kind: SessionKind,
+        device_hash: Option<String>,
     ) -> Result<(Session, String), AuthError> {
-        let session = session::create(&self.db, user.id, kind, self.lifetimes, client).await?;
+        let lifetimes = self.lifetimes;
+        let session =
+            session::create(&self.db, user.id, kind, lifetimes, client, device_hash).await?;
         let token = self
             .tokens
             .issue(user.id, &session.id, session.expires_at)?;
@@ -206,12 +373,13 @@ impl Auth {
     /// the account ends. Returns the account as stored now.
     pub async fn change_password(
         &self,
-        user: &user::Model,
+        (user, device_hash): (&user::Model, Option<&str>),
         current_password: &str,
         new_password: Password,
         client: &ClientInfo,
     ) -> Result<user::Model, AuthError> {
-        if let Err(refused) = self.verify_current_password(user, current_password).await {
+        let checked = self.verify_current_password(user, device_hash, current_password);
+        if let Err(refused) = checked.await {
             if matches!(refused, AuthError::WrongCurrentPassword) {
                 audit::Event::failure(AuditAction::PasswordChange)
                     .by(user)

@@ -2,6 +2,7 @@
 //! server-side sessions, and the login that ties them together ([`Auth`]).
 
 pub mod codes;
+pub mod devices;
 pub mod formats;
 pub mod lockout;
 mod login;
@@ -9,15 +10,19 @@ pub mod password;
 pub mod session;
 pub mod token;
 
+use std::sync::Arc;
+
 use sea_orm::{DatabaseConnection, DbErr};
 use shared::FieldErrors;
 
+use self::codes::Codes;
 use self::lockout::LockoutPolicy;
-pub use self::login::Verdict;
+pub use self::login::{FailureFloor, LoggedIn, LoginKey, Verdict};
 use self::password::{HashError, Passwords};
 use self::session::Lifetimes;
 use self::token::Tokens;
 use crate::accounts::AccountError;
+use crate::rate::Buckets;
 
 /// Why authentication (or re-authentication) did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +39,10 @@ pub enum AuthError {
     /// Re-authentication while the account is locked: the password was not checked.
     #[error("too many wrong passwords; the current password cannot be checked now")]
     CurrentPasswordLocked,
+    /// The login budget of this account or device is spent: retry after that many
+    /// seconds.
+    #[error("too many logins; retry in {0} s")]
+    TooManyLogins(u64),
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -52,4 +61,10 @@ pub struct Auth {
     pub lockout: LockoutPolicy,
     pub tokens: Tokens,
     pub lifetimes: Lifetimes,
+    /// Keys the marks of unknown login names in the audit trail.
+    pub codes: Codes,
+    pub failure_floor: FailureFloor,
+    /// Successful logins per known device, per account's unknown clients, and per
+    /// unknown name: only a success spends one (see `login::check_credentials`).
+    pub logins: Arc<Buckets<LoginKey>>,
 }

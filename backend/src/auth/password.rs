@@ -1,6 +1,7 @@
 //! argon2id hashing and verification, always on the blocking pool and never more at
-//! once than the machine has cores, so a burst of logins queues instead of starving
-//! the async workers or exhausting memory (each hash takes 19 MiB).
+//! once than the machine has cores, so a burst queues instead of starving the async
+//! workers or exhausting memory (each hash takes 19 MiB). Some permits are kept for
+//! logins ([`Lane::Login`]).
 //!
 //! Accounts imported from the old app may still hold any hash passlib's default
 //! schemes write (see [`formats`]). They verify here, and [`needs_rehash`] tells the
@@ -12,7 +13,7 @@ use anyhow::Context;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::formats::{self, Format};
 
@@ -40,21 +41,45 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// How today's hashes begin: argon2id with the parameters above.
+pub const CURRENT_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
+
 /// Whether `stored` should be replaced by a fresh argon2id hash of the same secret
-/// (a legacy bcrypt hash, or argon2 with other parameters).
+/// (a legacy format, or argon2 with other parameters).
 pub fn needs_rehash(stored: &str) -> bool {
-    !stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    !stored.starts_with(CURRENT_PREFIX)
 }
 
+/// Which permits a hashing job may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// A login's check: its reserved permits, or a general one when free.
+    Login,
+    /// Everything else (sign-up, changes, re-authentication, recovery answers).
+    General,
+}
+
+/// The hashing pool: one permit per core, some reserved for logins, so other
+/// endpoints hashing flat out never make a login wait for them.
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    general: Arc<Semaphore>,
+    logins: Arc<Semaphore>,
+    /// How long a job waits for a permit before `Saturated`; `None` waits as long as
+    /// it takes (the command line, which has nobody waiting on a response).
+    wait: Option<std::time::Duration>,
 }
 
 impl Passwords {
+    /// `max_concurrent` permits in all; a quarter of them (at least one) kept for
+    /// logins, at least one for the rest.
     pub fn new(max_concurrent: usize) -> Self {
+        let total = max_concurrent.max(2);
+        let for_logins = (total / 4).max(1);
         Self {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            general: Arc::new(Semaphore::new(total - for_logins)),
+            logins: Arc::new(Semaphore::new(for_logins)),
+            wait: Some(QUEUE_WAIT),
         }
     }
 
@@ -63,9 +88,25 @@ impl Passwords {
         Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
+    /// For the command line: as many permits, all of them general (nobody logs in
+    /// there, so none are kept for logins), waiting however long it takes.
+    pub fn patient(self) -> Self {
+        let total = self.general.available_permits() + self.logins.available_permits();
+        Self {
+            general: Arc::new(Semaphore::new(total)),
+            logins: Arc::new(Semaphore::new(0)),
+            wait: None,
+        }
+    }
+
     /// A PHC-format argon2id hash of `secret` with a fresh random salt.
     pub async fn hash(&self, secret: SecretString) -> Result<String, HashError> {
-        self.run(move || {
+        self.hash_on(Lane::General, secret).await
+    }
+
+    /// [`Passwords::hash`] on `lane` (a login replacing a legacy hash).
+    pub async fn hash_on(&self, lane: Lane, secret: SecretString) -> Result<String, HashError> {
+        self.run(lane, move || {
             let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
             argon2()
                 .hash_password(secret.expose_secret().as_bytes(), &salt)
@@ -75,14 +116,36 @@ impl Passwords {
         .await
     }
 
-    /// Whether `secret` matches `stored`. With no stored hash (unknown user) it checks
-    /// against a dummy so the answer takes as long and is always `false`.
+    /// Whether `secret` matches `stored`, on the general lane.
     pub async fn verify(
         &self,
         secret: SecretString,
         stored: Option<String>,
     ) -> Result<bool, HashError> {
-        self.run(move || {
+        self.verify_on(Lane::General, secret, stored).await
+    }
+
+    /// Whether `secret` matches `stored`. With no stored hash (unknown user) it checks
+    /// against a dummy so the answer takes as long and is always `false`.
+    pub async fn verify_on(
+        &self,
+        lane: Lane,
+        secret: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
+        Ok(self.verify_timed(lane, secret, stored).await?.0)
+    }
+
+    /// [`Passwords::verify_on`], with how long the check itself took (the wait for a
+    /// permit left out).
+    pub async fn verify_timed(
+        &self,
+        lane: Lane,
+        secret: SecretString,
+        stored: Option<String>,
+    ) -> Result<(bool, std::time::Duration), HashError> {
+        self.run(lane, move || {
+            let started = std::time::Instant::now();
             let known = stored.is_some();
             let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
             let secret = secret.expose_secret().as_bytes();
@@ -95,19 +158,37 @@ impl Passwords {
                 Some(format) => formats::verify(format, secret, stored)?,
                 None => anyhow::bail!("the stored password hash has no known format"),
             };
-            Ok(known && matches)
+            Ok((known && matches, started.elapsed()))
         })
         .await
     }
 
+    async fn permit(&self, lane: Lane) -> Result<OwnedSemaphorePermit, HashError> {
+        let acquire = async {
+            match lane {
+                Lane::General => self.general.clone().acquire_owned().await,
+                Lane::Login => tokio::select! {
+                    biased;
+                    permit = self.logins.clone().acquire_owned() => permit,
+                    permit = self.general.clone().acquire_owned() => permit,
+                },
+            }
+        };
+        let permit = match self.wait {
+            Some(wait) => tokio::time::timeout(wait, acquire)
+                .await
+                .map_err(|_| HashError::Saturated)?,
+            None => acquire.await,
+        };
+        Ok(permit.context("password hashing pool closed")?)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
+        lane: Lane,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(QUEUE_WAIT, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| HashError::Saturated)?
-            .context("password hashing pool closed")?;
+        let permit = self.permit(lane).await?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
@@ -121,6 +202,15 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_hashes_on_every_core() {
+        let server = Passwords::new(4);
+        assert_eq!(server.general.available_permits(), 3);
+        let cli = server.patient();
+        assert_eq!(cli.general.available_permits(), 4);
+        assert_eq!(cli.wait, None);
+    }
 
     #[tokio::test]
     async fn hash_then_verify() {

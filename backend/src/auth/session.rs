@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use shared::{SessionInfo, SessionKind};
@@ -17,29 +17,33 @@ pub use crate::db::entity::session::Model as Session;
 use crate::db::entity::session::{self, Column, Entity as Sessions};
 use crate::db::entity::user;
 
-/// How long sessions last.
+/// How long sessions last, and how many one account keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     pub ttl: Duration,
     pub absolute: Duration,
+    pub max_per_account: u32,
 }
 
 /// Last-seen times are written at most this often per session, so an active user
 /// does not cost a write per request.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// Opens a session of `kind` for `user_id`, from the known device `device_hash` if
+/// any, and ends the least recently used beyond the account's cap.
 pub async fn create(
     db: &impl ConnectionTrait,
     user_id: i32,
     kind: SessionKind,
     lifetimes: Lifetimes,
     client: &ClientInfo,
+    device_hash: Option<String>,
 ) -> Result<session::Model, DbErr> {
     let now = now();
     let mut id = [0u8; 32];
     rand::rng().fill_bytes(&mut id);
     let absolute = now + lifetimes.absolute;
-    session::ActiveModel {
+    let created = session::ActiveModel {
         id: Set(hex::encode(id)),
         user_id: Set(user_id),
         kind: Set(kind),
@@ -49,9 +53,42 @@ pub async fn create(
         last_seen_at: Set(now),
         ip: Set(client.ip.clone()),
         user_agent: Set(client.user_agent.clone()),
+        device_hash: Set(device_hash),
     }
     .insert(db)
-    .await
+    .await?;
+    evict_beyond(db, user_id, lifetimes.max_per_account).await?;
+    Ok(created)
+}
+
+/// Ends the least recently used sessions of `user_id` beyond `keep` (a script minting
+/// tokens in a loop must not grow the table without bound, nor end the browser
+/// session someone is using).
+async fn evict_beyond(db: &impl ConnectionTrait, user_id: i32, keep: u32) -> Result<(), DbErr> {
+    let beyond: Vec<String> = Sessions::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::UserId.eq(user_id))
+        .order_by_desc(Column::LastSeenAt)
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .offset(u64::from(keep))
+        .limit(1000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !beyond.is_empty() {
+        tracing::info!(
+            user_id,
+            evicted = beyond.len(),
+            "least recently used sessions ended: too many"
+        );
+        Sessions::delete_many()
+            .filter(Column::Id.is_in(beyond))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The live session `id` and its account, in one query.
@@ -119,23 +156,42 @@ pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, 
     Ok(result.rows_affected)
 }
 
-/// The live sessions of `user_id`, newest first. An account has a handful, so
-/// they are read whole.
+/// One page of the live sessions of `user_id`, newest first, and how many there are.
 pub async fn list_live(
     db: &impl ConnectionTrait,
     user_id: i32,
-) -> Result<Vec<session::Model>, DbErr> {
-    Sessions::find()
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<session::Model>, u64), DbErr> {
+    let live = Sessions::find()
         .filter(Column::UserId.eq(user_id))
-        .filter(Column::ExpiresAt.gt(Utc::now()))
+        .filter(Column::ExpiresAt.gt(Utc::now()));
+    let items = live
+        .clone()
         .order_by_desc(Column::CreatedAt)
-        .limit(MAX_LISTED)
+        .order_by_desc(Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
         .all(db)
-        .await
+        .await?;
+    Ok((items, live.count(db).await?))
 }
 
-/// At most this many sessions are listed (API clients may have minted many tokens).
-const MAX_LISTED: u64 = 100;
+/// The live session of `user_id` whose public handle is `handle`. An account has at
+/// most `SESSIONS_PER_ACCOUNT` sessions (a setting, 1,000 at most), so they are
+/// looked through whole.
+pub async fn find_by_handle(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    handle_wanted: &str,
+) -> Result<Option<session::Model>, DbErr> {
+    let live = Sessions::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::ExpiresAt.gt(Utc::now()))
+        .all(db)
+        .await?;
+    Ok(live.into_iter().find(|s| handle(&s.id) == handle_wanted))
+}
 
 /// The public name of a session: derived from its id, so the list never shows the
 /// value a token carries.

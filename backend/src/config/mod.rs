@@ -34,6 +34,9 @@ pub struct Settings {
     pub recovery: RecoverySettings,
     pub accounts: AccountSettings,
     pub paths: Paths,
+    /// How often expired rows are purged and idle buckets forgotten (not an
+    /// environment variable; tests shorten it).
+    pub maintenance_every: Duration,
 }
 
 /// How the server listens and whom it believes.
@@ -60,6 +63,8 @@ pub struct SessionSettings {
     pub ttl: Duration,
     /// A login never lasts longer than this, however active.
     pub absolute_ttl: Duration,
+    /// Live sessions one account may have; a new one beyond that ends the oldest.
+    pub max_per_account: u32,
 }
 
 impl std::fmt::Debug for SessionSettings {
@@ -108,6 +113,8 @@ pub struct Limits {
     pub rate: RateLimit,
     /// Largest accepted JSON body.
     pub json_body: usize,
+    /// Audit events older than this many days are purged.
+    pub audit_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -152,7 +159,9 @@ impl Settings {
                     burst: env.count("RATE_LIMIT_BURST", 30, 1_000_000)?,
                 },
                 json_body: 64 * 1024,
+                audit_retention_days: env.count("AUDIT_RETENTION_DAYS", 365, 36_500)?,
             },
+            maintenance_every: Duration::from_secs(10 * 60),
             accounts: accounts(&env)?,
             recovery: RecoverySettings {
                 code_ttl: env.seconds("OTP_TTL_SECONDS", 600, 24 * 60 * 60)?,
@@ -275,6 +284,7 @@ fn session<F: Fn(&str) -> Option<String>>(
         jwt_secret,
         ttl: env.minutes("SESSION_TTL_MINUTES", 30, 24 * 60)?,
         absolute_ttl: Duration::from_secs(12 * 60 * 60),
+        max_per_account: env.count("SESSIONS_PER_ACCOUNT", 50, 1000)?,
     })
 }
 

@@ -59,6 +59,27 @@ impl SessionCookie {
             .finish()
     }
 
+    /// The device cookie: a browser that logged in keeps it (a year; only the auth
+    /// endpoints see it), so its failures count on its own budget (see
+    /// `auth::devices`).
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-device"
+        } else {
+            "device"
+        }
+    }
+
+    pub fn device(&self, token: &str) -> Cookie<'static> {
+        Cookie::build(self.device_name(), token.to_owned())
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .path("/api/v1/auth")
+            .secure(self.secure)
+            .max_age(time::Duration::days(365))
+            .finish()
+    }
+
     pub fn clear(&self) -> Cookie<'static> {
         let mut cookie = self.build(String::new(), 0);
         cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);

@@ -20,7 +20,6 @@ use crate::accounts::AccountError;
 use crate::auth::AuthError;
 use crate::auth::password::HashError;
 use crate::db;
-use crate::mail::templates::Undeliverable;
 use crate::recovery::RecoveryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -206,12 +205,6 @@ impl From<HashError> for ApiError {
     }
 }
 
-impl From<Undeliverable> for ApiError {
-    fn from(err: Undeliverable) -> Self {
-        ApiError::Internal(err.into())
-    }
-}
-
 impl From<AccountError> for ApiError {
     fn from(err: AccountError) -> Self {
         match err {
@@ -240,6 +233,7 @@ impl From<AuthError> for ApiError {
                 "current_password",
                 "cannot be checked now: too many wrong passwords; try again later",
             ),
+            AuthError::TooManyLogins(seconds) => ApiError::TooManyRequests(seconds),
             AuthError::Account(err) => err.into(),
             AuthError::Hashing(err) => err.into(),
             AuthError::Database(err) => err.into(),
@@ -258,7 +252,6 @@ impl From<RecoveryError> for ApiError {
             RecoveryError::Account(err) => err.into(),
             RecoveryError::Hashing(err) => err.into(),
             RecoveryError::Database(err) => err.into(),
-            RecoveryError::Undeliverable(err) => err.into(),
         }
     }
 }

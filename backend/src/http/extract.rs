@@ -33,6 +33,8 @@ pub enum Via {
 pub struct CurrentUser {
     pub user: user::Model,
     pub session_id: String,
+    /// The known device the session was opened from (re-authentication counts on it).
+    pub device_hash: Option<String>,
     pub via: Via,
 }
 
@@ -163,6 +165,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     Ok(CurrentUser {
         user,
         session_id: session.id,
+        device_hash: session.device_hash,
         via,
     })
 }

@@ -47,6 +47,7 @@ use crate::http::routes;
         routes::users::disable_user,
         routes::users::enable_user,
         routes::users::unlock_user,
+        routes::users::lockout_state,
         routes::sessions::revoke_user_sessions,
         routes::invitations::create_invitation,
         routes::invitations::list_invitations,

@@ -3,21 +3,24 @@
 //! no `SMTP_URL`, a development mailer writes each message as an `.eml` file instead.
 //! What the messages say is in [`templates`].
 
+pub mod budget;
 pub mod notices;
 pub mod templates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
+use shared::MailQueueStatus;
 use tokio::sync::{Semaphore, mpsc};
 
-/// Messages waiting beyond this are dropped (and logged): a flood of requests must not
-/// grow memory without bound.
+/// Messages waiting in one queue beyond this are dropped (and logged): a flood of
+/// requests must not grow memory without bound.
 const QUEUE_CAPACITY: usize = 1024;
 /// Deliveries in flight at once.
 const CONCURRENT_DELIVERIES: usize = 4;
@@ -129,19 +132,37 @@ enum DeliveryError {
     Permanent(String),
 }
 
-/// The sending side of the mail queue; cheap to clone.
+/// Which queue a message waits in. Codes (recovery, verification, invitations) are
+/// what someone is waiting for at a form: they always go before notices, and a flood
+/// of notices cannot push them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Codes,
+    Notices,
+}
+
+/// The sending side of the mail queues; cheap to clone.
 #[derive(Clone)]
 pub struct Mailer {
-    queue: mpsc::Sender<Mail>,
+    codes: mpsc::Sender<Mail>,
+    notices: mpsc::Sender<Mail>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl Mailer {
     /// Starts the delivery worker on the current runtime.
     pub fn start(transport: Transport, from: Mailbox) -> Self {
-        let (queue, mut inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
+        let (codes, mut code_inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
+        let (notices, mut notice_inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
         tokio::spawn(async move {
             let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
-            while let Some(mail) = inbox.recv().await {
+            loop {
+                let mail = tokio::select! {
+                    biased;
+                    Some(mail) = code_inbox.recv() => mail,
+                    Some(mail) = notice_inbox.recv() => mail,
+                    else => break,
+                };
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     break;
                 };
@@ -152,14 +173,35 @@ impl Mailer {
                 });
             }
         });
-        Self { queue }
+        Self {
+            codes,
+            notices,
+            dropped: Arc::default(),
+        }
     }
 
-    /// Queues `mail`; never waits and never fails the caller.
-    pub fn send(&self, mail: Mail) {
+    /// Queues `mail` in `lane`; never waits and never fails the caller. A full queue
+    /// drops the message, counted and logged.
+    pub fn send(&self, lane: Lane, mail: Mail) {
         let kind = mail.kind;
-        if self.queue.try_send(mail).is_err() {
-            tracing::warn!(kind, "mail queue full or closed: message dropped");
+        let queue = match lane {
+            Lane::Codes => &self.codes,
+            Lane::Notices => &self.notices,
+        };
+        if queue.try_send(mail).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(kind, ?lane, "mail queue full or closed: message dropped");
+        }
+    }
+
+    /// How full the queues are, for `/ready`.
+    pub fn status(&self) -> MailQueueStatus {
+        let queued = |queue: &mpsc::Sender<Mail>| (QUEUE_CAPACITY - queue.capacity()) as u64;
+        MailQueueStatus {
+            codes_queued: queued(&self.codes),
+            notices_queued: queued(&self.notices),
+            capacity: QUEUE_CAPACITY as u64,
+            dropped: self.dropped.load(Ordering::Relaxed),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Password recovery: a 6-digit code by email, then the security question, then a new
 //! password. State lives in `password_recoveries`, one row per account, and every step
-//! is one conditional UPDATE (`store`): concurrent requests cannot skip a step, use
-//! a code or token twice, or spend more than the shared attempt budget.
+//! is a conditional statement (`store`): concurrent requests cannot skip a step, use
+//! a code or token twice, or spend more than an attempt budget.
 
 pub mod store;
 
@@ -19,7 +19,6 @@ use crate::auth::password::{HashError, Passwords};
 use crate::clock::now;
 use crate::db::entity::user;
 use crate::mail::notices::Notices;
-use crate::mail::templates::Undeliverable;
 
 pub use self::store::{ATTEMPTS, MAILS_PER_HOUR};
 
@@ -37,8 +36,6 @@ pub enum RecoveryError {
     Hashing(#[from] HashError),
     #[error(transparent)]
     Database(#[from] DbErr),
-    #[error(transparent)]
-    Undeliverable(#[from] Undeliverable),
 }
 
 /// Everything the recovery flow needs besides the database.
@@ -63,22 +60,31 @@ impl Recovery {
         now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(10))
     }
 
-    /// Step 1, run off the request path. Mails a fresh code (replacing any earlier one)
-    /// if an account with a verified address matches and its hourly mail budget
-    /// allows. Returns the account, if one matched, and whether a code was mailed.
+    /// Step 1, run off the request path. Mails a fresh code if an account with a
+    /// verified address matches and its hourly mail budget allows; earlier codes stay
+    /// valid (a stranger's request cancels nothing). The code is bound to
+    /// `request_id`, which only the requester got back. Returns the account, if one
+    /// matched, and whether a code was mailed.
     pub async fn request_code(
         &self,
         db: &DatabaseConnection,
         notices: &Notices,
         identifier: &Identifier,
+        request_id: &str,
     ) -> Result<Option<(user::Model, bool)>, RecoveryError> {
         let Some(user) = store::find_account(db, identifier).await? else {
             tracing::info!("password recovery requested for no account");
             return Ok(None);
         };
         let code = Codes::new_code();
-        let issued =
-            store::issue_code(db, user.id, self.code_hash(user.id, &code), self.expiry()).await?;
+        let issued = store::issue_code(
+            db,
+            user.id,
+            token_hash(request_id),
+            self.code_hash(user.id, &code),
+            self.expiry(),
+        )
+        .await?;
         if !issued {
             tracing::info!(
                 user_id = user.id,
@@ -86,33 +92,35 @@ impl Recovery {
             );
             return Ok(Some((user, false)));
         }
-        let mailed = notices.recovery_code(&user, &code)?;
+        let mailed = notices.recovery_code(db, &user, &code).await;
         tracing::info!(user_id = user.id, "recovery code issued");
         Ok(Some((user, mailed)))
     }
 
-    /// Step 2: the right code for this account, unexpired, within the attempt budget.
-    /// Returns the token for step 3 and the account (whose security question comes
-    /// next).
+    /// Step 2: a right code for this account, unexpired, within its attempt budget
+    /// (that of `request_id`'s code when given). Returns the token for step 3 and the
+    /// account (whose security question comes next).
     pub async fn verify_code(
         &self,
         db: &DatabaseConnection,
         identifier: &Identifier,
         code: &str,
+        request_id: Option<&str>,
     ) -> Result<(String, user::Model), RecoveryError> {
         let user = store::find_account(db, identifier)
             .await?
             .ok_or(RecoveryError::Invalid)?;
         let token = new_token();
-        let advanced = store::pass_code(
+        let request = request_id.map(token_hash);
+        let passed = store::pass_code(
             db,
             user.id,
             &self.code_hash(user.id, code),
-            &token_hash(&token),
-            self.expiry(),
+            request.as_deref(),
+            (&token_hash(&token), self.expiry()),
         )
         .await?;
-        if !advanced {
+        if !passed {
             return Err(RecoveryError::Invalid);
         }
         tracing::info!(user_id = user.id, "recovery code verified");
@@ -120,7 +128,7 @@ impl Recovery {
     }
 
     /// Step 3: the security answer for the flow behind `flow_token`. Wrong answers
-    /// spend the same budget as wrong codes. Returns the token for step 4.
+    /// spend the flow's own budget. Returns the token for step 4.
     pub async fn check_answer(
         &self,
         db: &DatabaseConnection,
@@ -168,8 +176,9 @@ impl Recovery {
         Ok(user)
     }
 
-    /// Step 4: spends the reset token, sets the password (which ends every session)
-    /// and mails a notice.
+    /// Step 4: sets the password and spends the reset token, in one transaction (a
+    /// failed update leaves the token usable), ends every session and mails a
+    /// notice.
     pub async fn reset_password(
         &self,
         db: &DatabaseConnection,
@@ -182,19 +191,21 @@ impl Recovery {
         let password_hash = passwords
             .hash(SecretString::from(password.into_inner()))
             .await?;
-        if !store::spend_reset(db, user.id, &token_hash(reset_token)).await? {
-            return Err(RecoveryError::Invalid);
-        }
         let update = Update {
             password_hash: Some(password_hash),
+            recovery_reset: Some(token_hash(reset_token)),
             ..Default::default()
         };
-        let user = accounts::update(db, user.id, update).await?.user;
+        let user = match accounts::update(db, user.id, update).await {
+            Ok(updated) => updated.user,
+            Err(AccountError::WrongCode) => return Err(RecoveryError::Invalid),
+            Err(other) => return Err(other.into()),
+        };
         tracing::info!(
             user_id = user.id,
             "password reset through recovery; sessions ended"
         );
-        notices.password_changed(&user)?;
+        notices.password_changed(db, &user).await;
         Ok(user)
     }
 }

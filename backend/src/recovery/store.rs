@@ -1,20 +1,23 @@
-//! The recovery flow's statements. Each step is one conditional UPDATE whose filter
-//! states what must hold (the step, an unexpired code or token, attempts left), so a
-//! step either happens exactly once or not at all.
+//! The recovery flow's statements. Each step is a conditional UPDATE (or DELETE)
+//! whose filter states what must hold (the step, an unexpired code or token,
+//! attempts left), so a step either happens exactly once or not at all; passing a
+//! code, which touches a code and the flow, runs in one transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::Identifier;
 
 use crate::clock::now;
 use crate::db::entity::password_recovery::{self, Column, Entity as Recoveries, Step};
+use crate::db::entity::recovery_code::{self, Column as CodeColumn, Entity as Codes};
 use crate::db::entity::user::{self, Entity as Users};
 
-/// Wrong codes and wrong answers together, per code sent.
+/// Wrong codes per code sent (or, without the request's id, per account and mail
+/// window of an hour), and wrong answers per flow.
 pub const ATTEMPTS: i32 = 5;
 /// Codes mailed per account per hour; more requests get the same answer but no mail.
 pub const MAILS_PER_HOUR: i32 = 5;
@@ -52,11 +55,14 @@ pub(super) async fn find_flow(
     Ok(found.and_then(|(flow, user)| user.map(|user| (flow, user))))
 }
 
-/// Starts a flow with a fresh code (replacing any earlier one) unless the account's
-/// hourly mail budget is spent; `false` then.
+/// Issues a code for `user_id` (a row of its own, with its own attempt budget, that
+/// lives until it expires or is used: a later request cancels nothing), unless the
+/// account's hourly mail budget is spent; `false` then. A flow in progress is not
+/// touched either.
 pub(super) async fn issue_code(
     db: &DatabaseConnection,
     user_id: i32,
+    request_hash: String,
     code_hash: String,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -72,6 +78,7 @@ pub(super) async fn issue_code(
         window_started_at: Set(now),
         mails_in_window: Set(0),
         updated_at: Set(now),
+        unbound_attempts_left: Set(ATTEMPTS),
     })
     .on_conflict_do_nothing()
     .exec(db)
@@ -79,9 +86,11 @@ pub(super) async fn issue_code(
 
     let hour_ago = now - chrono::Duration::hours(1);
     let new_window = Expr::col(Column::WindowStartedAt).lte(hour_ago);
-    // `mails_in_window` is assigned first: MySQL evaluates SET left to right, and
-    // it must see the old window start, as SQLite does.
-    let updated = Recoveries::update_many()
+    // `mails_in_window` and the shared budget are assigned first: MySQL evaluates
+    // SET left to right, and they must see the old window start, as SQLite does. The
+    // budget for codes tried without their request's id refills with the window,
+    // not with each code, so asking for codes buys a guesser nothing.
+    let counted = Recoveries::update_many()
         .col_expr(
             Column::MailsInWindow,
             Expr::case(new_window.clone(), 1)
@@ -89,19 +98,16 @@ pub(super) async fn issue_code(
                 .into(),
         )
         .col_expr(
+            Column::UnboundAttemptsLeft,
+            Expr::case(new_window.clone(), ATTEMPTS)
+                .finally(Expr::col(Column::UnboundAttemptsLeft))
+                .into(),
+        )
+        .col_expr(
             Column::WindowStartedAt,
             Expr::case(new_window.clone(), now)
                 .finally(Expr::col(Column::WindowStartedAt))
                 .into(),
-        )
-        .col_expr(Column::Step, Expr::value(Step::Code))
-        .col_expr(Column::CodeHash, Expr::value(code_hash))
-        .col_expr(Column::CodeExpiresAt, Expr::value(expires_at))
-        .col_expr(Column::AttemptsLeft, Expr::value(ATTEMPTS))
-        .col_expr(Column::TokenHash, Expr::value(Option::<String>::None))
-        .col_expr(
-            Column::TokenExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::UserId.eq(user_id))
@@ -112,40 +118,153 @@ pub(super) async fn issue_code(
         )
         .exec(db)
         .await?;
-    Ok(updated.rows_affected == 1)
+    if counted.rows_affected != 1 {
+        return Ok(false);
+    }
+    Codes::delete_many()
+        .filter(CodeColumn::UserId.eq(user_id))
+        .filter(CodeColumn::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    recovery_code::ActiveModel {
+        user_id: Set(user_id),
+        request_hash: Set(request_hash),
+        code_hash: Set(code_hash),
+        attempts_left: Set(ATTEMPTS),
+        expires_at: Set(expires_at),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(true)
 }
 
-/// Spends an attempt on `code` and, if it is the live code, moves the flow to the
-/// question with `token_hash` as its token. `false` for a wrong, expired or used
-/// code, or an exhausted budget.
+/// Spends an attempt and, if `code` is right, uses it up and starts the flow at the
+/// question, with `token_hash` as its token and its own attempt budget. With the id
+/// of the request that sent the code, only that code's budget is spent and only it
+/// can match: nobody else's guesses can exhaust it. Without one, the account's
+/// shared budget is spent and only the newest live code can match. `false` for a
+/// wrong, expired or used code, or an exhausted budget.
+///
+/// One transaction, which takes the flow's row first (as `cancel` does): a
+/// cancellation lands wholly before or after it, so a code issued before a password
+/// change never starts a flow after it.
 pub(super) async fn pass_code(
     db: &DatabaseConnection,
     user_id: i32,
     code_hash: &str,
-    token_hash: &str,
-    expires_at: DateTime<Utc>,
+    request_hash: Option<&str>,
+    (token_hash, expires_at): (&str, DateTime<Utc>),
 ) -> Result<bool, DbErr> {
-    let live_code = || {
-        Condition::all()
-            .add(Column::UserId.eq(user_id))
-            .add(Column::Step.eq(Step::Code))
-            .add(Column::CodeExpiresAt.gt(Utc::now()))
-    };
-    if !spend_attempt(db, live_code()).await? {
+    let txn = crate::db::begin_write(db).await?;
+    let passed = pass_code_in(
+        &txn,
+        user_id,
+        code_hash,
+        request_hash,
+        (token_hash, expires_at),
+    );
+    let passed = passed.await?;
+    txn.commit().await?;
+    Ok(passed)
+}
+
+async fn pass_code_in(
+    txn: &impl ConnectionTrait,
+    user_id: i32,
+    code_hash: &str,
+    request_hash: Option<&str>,
+    (token_hash, expires_at): (&str, DateTime<Utc>),
+) -> Result<bool, DbErr> {
+    let flow = Recoveries::update_many().filter(Column::UserId.eq(user_id));
+    let taken = match request_hash {
+        // Takes the flow's row; spends nothing.
+        Some(_) => flow.col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt)),
+        None => flow
+            .col_expr(
+                Column::UnboundAttemptsLeft,
+                Expr::col(Column::UnboundAttemptsLeft).sub(1),
+            )
+            .filter(Column::UnboundAttemptsLeft.gt(0)),
+    }
+    .exec(txn)
+    .await?;
+    if taken.rows_affected != 1 {
         return Ok(false);
     }
-    let advanced = Recoveries::update_many()
+    let live = Condition::all()
+        .add(CodeColumn::UserId.eq(user_id))
+        .add(CodeColumn::ExpiresAt.gt(Utc::now()));
+    let candidate: Option<i64> = match request_hash {
+        Some(request) => {
+            let spent = Codes::update_many()
+                .col_expr(
+                    CodeColumn::AttemptsLeft,
+                    Expr::col(CodeColumn::AttemptsLeft).sub(1),
+                )
+                .filter(live.clone())
+                .filter(CodeColumn::RequestHash.eq(request))
+                .filter(CodeColumn::AttemptsLeft.gt(0))
+                .exec(txn)
+                .await?;
+            if spent.rows_affected != 1 {
+                return Ok(false);
+            }
+            Codes::find()
+                .select_only()
+                .column(CodeColumn::Id)
+                .filter(CodeColumn::RequestHash.eq(request))
+                .into_tuple()
+                .one(txn)
+                .await?
+        }
+        None => {
+            Codes::find()
+                .select_only()
+                .column(CodeColumn::Id)
+                .filter(live.clone())
+                .order_by_desc(CodeColumn::CreatedAt)
+                .order_by_desc(CodeColumn::Id)
+                .into_tuple()
+                .one(txn)
+                .await?
+        }
+    };
+    let Some(id) = candidate else {
+        return Ok(false);
+    };
+    // Deleting is what uses the code up: of two submissions, one wins.
+    let used = Codes::delete_many()
+        .filter(
+            live.add(CodeColumn::Id.eq(id))
+                .add(CodeColumn::CodeHash.eq(code_hash)),
+        )
+        .exec(txn)
+        .await?;
+    if used.rows_affected == 0 {
+        return Ok(false);
+    }
+    Recoveries::update_many()
         .col_expr(Column::Step, Expr::value(Step::Question))
-        .col_expr(Column::CodeHash, Expr::value(Option::<String>::None))
-        // The right code gives its attempt back.
-        .col_expr(Column::AttemptsLeft, Expr::col(Column::AttemptsLeft).add(1))
+        .col_expr(Column::AttemptsLeft, Expr::value(ATTEMPTS))
         .col_expr(Column::TokenHash, Expr::value(token_hash))
         .col_expr(Column::TokenExpiresAt, Expr::value(expires_at))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
-        .filter(live_code().add(Column::CodeHash.eq(code_hash)))
+        .filter(Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+/// Deletes codes that expired (a code is otherwise deleted when used, or on its
+/// account's next request); returns how many went.
+pub async fn purge_expired_codes(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let done = Codes::delete_many()
+        .filter(CodeColumn::ExpiresAt.lte(now()))
         .exec(db)
         .await?;
-    Ok(advanced.rows_affected == 1)
+    Ok(done.rows_affected)
 }
 
 /// The flow at the question step with this token, unexpired.
@@ -190,8 +309,8 @@ pub(super) fn is_live_reset(flow: &password_recovery::Model) -> bool {
 
 /// Ends the flow of `user_id` whose reset token hashes to `token_hash`; `false` when
 /// that token is not (or no longer) live.
-pub(super) async fn spend_reset(
-    db: &DatabaseConnection,
+pub async fn spend_reset(
+    db: &impl ConnectionTrait,
     user_id: i32,
     token_hash: &str,
 ) -> Result<bool, DbErr> {
@@ -230,6 +349,10 @@ pub async fn cancel(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr
         .col_expr(Column::UpdatedAt, Expr::value(now()))
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Step.ne(Step::Done))
+        .exec(db)
+        .await?;
+    Codes::delete_many()
+        .filter(CodeColumn::UserId.eq(user_id))
         .exec(db)
         .await?;
     Ok(())

@@ -1,10 +1,12 @@
 //! What an admin can do to an account besides editing it: disable or enable it,
-//! unlock it after failed logins, end its sessions.
+//! unlock it after failed logins (for unknown clients and on each device), end its
+//! sessions.
 
 use leptos::prelude::*;
 use shared::User;
 
 use crate::api;
+use crate::components::lockout::{LockoutView, any_device_locked};
 use crate::components::toast::use_toasts;
 use crate::format;
 
@@ -73,23 +75,40 @@ impl AccountControl {
 #[component]
 pub fn AccountControls(control: AccountControl) -> impl IntoView {
     let AccountControl { account, action } = control;
+    let id = account.with_untracked(|u| u.id);
+    let version = action.version();
+    // Reloaded after each control: an unlock lifts the devices' locks too, and any
+    // control may meet a lock that changed meanwhile.
+    let lockout = LocalResource::new(move || {
+        version.track();
+        api::user_lockout(id)
+    });
+    let device_locked = move || {
+        lockout
+            .get()
+            .is_some_and(|state| state.is_ok_and(|state| any_device_locked(&state)))
+    };
     let status = move || {
+        let device_locked = device_locked();
         account.with(|u| match (&u.disabled_at, &u.locked_until) {
             (Some(at), _) => format!("Disabled since {}", format::time(*at)),
-            (None, Some(until)) => {
-                format!("Locked after failed logins until {}", format::time(*until))
+            // Which clients are refused, and until when, the lockout below says.
+            (None, Some(_)) => "Locked after failed logins".to_owned(),
+            (None, None) if device_locked => {
+                "Active; a device is locked after failed logins".to_owned()
             }
             (None, None) => "Active".to_owned(),
         })
     };
     let disabled = move || account.with(|u| u.disabled_at.is_some());
-    let locked = move || account.with(|u| u.locked_until.is_some());
+    let locked = move || account.with(|u| u.locked_until.is_some()) || device_locked();
     let pending = action.pending();
     let busy = move || pending.get();
     view! {
         <section class="card controls" data-testid="account-controls">
             <h2>"Account"</h2>
             <p data-testid="account-status">{status}</p>
+            <LockoutView lockout=lockout/>
             <div class="actions">
                 <Show when=locked>
                     <button type="button" class="button" data-testid="unlock-user" disabled=busy

@@ -1,5 +1,6 @@
 //! The audit events table, used by the audit page and a user's timeline.
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::{AuditAction, AuditEvent, Outcome};
@@ -34,6 +35,18 @@ pub fn action_label(action: AuditAction) -> String {
     action.as_str().replace('_', " ")
 }
 
+/// "×3", and when the last of them happened, for an event that stands for several
+/// (a failure repeated from one source is recorded once).
+pub fn repeats(count: u32, last_at: Option<DateTime<Utc>>) -> Option<(String, String)> {
+    (count > 1).then(|| {
+        let title = match last_at {
+            Some(at) => format!("{count} times, the last at {}", format::time(at)),
+            None => format!("{count} times"),
+        };
+        (format!("×{count}"), title)
+    })
+}
+
 fn party(id: Option<i32>, name: &Option<String>) -> String {
     match (name, id) {
         (Some(name), _) => name.clone(),
@@ -52,10 +65,13 @@ pub fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
                 Outcome::Failure => "badge badge-danger",
             };
             let detail = event.detail.as_ref().map(describe).unwrap_or_default();
+            let repeated = repeats(event.repeats, event.last_at).map(|(label, title)| {
+                view! { <span class="badge badge-warn repeats" data-testid="audit-repeats" title=title>{label}</span> }
+            });
             view! {
                 <tr data-testid="audit-row" data-action=event.action.as_str()>
                     <td data-label="Time">{format::time(event.at)}</td>
-                    <td data-label="Action"><code>{action_label(event.action)}</code></td>
+                    <td data-label="Action"><code>{action_label(event.action)}</code>{repeated}</td>
                     <td data-label="Outcome"><span class=outcome_class>{event.outcome.as_str()}</span></td>
                     <td data-label="Actor">{party(event.actor_id, &event.actor)}</td>
                     <td data-label="Target">{party(event.target_id, &event.target)}</td>
@@ -96,5 +112,21 @@ mod tests {
             describe(&detail),
             "fields: first_name, email · was locked: true"
         );
+    }
+
+    #[test]
+    fn repeated_events_say_how_often_and_when_last() {
+        let last = DateTime::parse_from_rfc3339("2026-11-24T09:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(repeats(1, None), None);
+        assert_eq!(
+            repeats(4, Some(last)),
+            Some((
+                "×4".to_owned(),
+                "4 times, the last at 2026-11-24 09:30 UTC".to_owned()
+            ))
+        );
+        assert_eq!(repeats(2, None).unwrap().1, "2 times");
     }
 }

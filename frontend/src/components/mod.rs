@@ -11,6 +11,7 @@ pub mod email_state;
 pub mod form;
 pub mod icons;
 pub mod layout;
+pub mod lockout;
 pub mod pager;
 pub mod password_form;
 pub mod recovery;

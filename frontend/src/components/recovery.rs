@@ -12,7 +12,11 @@ use crate::api::{self, ApiError};
 #[derive(Clone, PartialEq)]
 pub enum Step {
     Identify,
-    Code,
+    /// `request_id`: the newest code request's, sent with the code so that only this
+    /// visitor's own wrong guesses count against that code.
+    Code {
+        request_id: String,
+    },
     Question {
         flow_token: String,
         question: String,
@@ -59,11 +63,12 @@ impl RecoveryForm {
                 let request = self.forgot_request();
                 request.validate().map(|_| Submission::Identify(request))
             }
-            Step::Code => {
+            Step::Code { request_id } => {
                 let request = VerifyOtpRequest {
                     method: self.method.get_untracked(),
                     identifier: self.identifier.get_untracked(),
                     otp: self.code.get_untracked(),
+                    request_id: Some(request_id),
                 };
                 request.validate().map(|_| Submission::Code(request))
             }
@@ -101,8 +106,10 @@ pub enum Submission {
 pub async fn send(submission: Submission) -> Result<Option<Step>, ApiError> {
     let next = match submission {
         Submission::Identify(request) => {
-            api::forgot_password(&request).await?;
-            Step::Code
+            let requested = api::forgot_password(&request).await?;
+            Step::Code {
+                request_id: requested.request_id,
+            }
         }
         Submission::Code(request) => {
             let found = api::verify_otp(&request).await?;
@@ -123,4 +130,24 @@ pub async fn send(submission: Submission) -> Result<Option<Step>, ApiError> {
         }
     };
     Ok(Some(next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_goes_with_the_newest_request_id() {
+        let form = RecoveryForm::new();
+        form.identifier.set("ada@example.com".into());
+        form.code.set("042917".into());
+        let step = Step::Code {
+            request_id: "newest".into(),
+        };
+        let Ok(Submission::Code(request)) = form.submission(step) else {
+            panic!("a code submission");
+        };
+        assert_eq!(request.request_id.as_deref(), Some("newest"));
+        assert_eq!(request.otp, "042917");
+    }
 }

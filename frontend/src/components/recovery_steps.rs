@@ -40,8 +40,10 @@ pub fn StepFields(
             <p class="hint">"We email a 6-digit code to the account's address."</p>
             <SubmitButton label="Send code" pending=pending testid="forgot-submit"/>
         }.into_any(),
-        Step::Code => view! {
+        Step::Code { .. } => view! {
             <p><Icon name=IconName::Mail/>" Enter the 6-digit code from the email."</p>
+            // Only the newest request's code is checked (its request id goes with it).
+            <p class="hint">"Asked for a new code? Enter the one from the newest email."</p>
             <Field label="Code" name="otp" value=code errors=errors autocomplete="one-time-code" required=true/>
             <SubmitButton label="Verify code" pending=pending testid="otp-submit"/>
             <ResendButton cooldown=cooldown busy=pending on_resend=on_resend testid="resend-code"/>

@@ -27,9 +27,9 @@ pub fn ForgotPage() -> impl IntoView {
         Failure::Alert(failure),
         send,
         move |next| match next {
-            Some(Step::Code) => {
+            Some(code @ Step::Code { .. }) => {
                 cooldown.start();
-                step.set(Step::Code);
+                step.set(code);
                 toasts.success("If an account matches, a code is on its way to its email address.");
             }
             Some(next) => step.set(next),

@@ -43,6 +43,8 @@ pub fn LoginPage() -> impl IntoView {
         let request = LoginRequest {
             username: username.get_untracked(),
             password: password.get_untracked(),
+            // The browser's device cookie stands in for it.
+            device_token: None,
         };
         request.validate().map(|()| request)
     });

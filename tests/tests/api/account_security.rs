@@ -56,9 +56,9 @@ db_test!(
             assert_eq!(error["fields"]["current_password"], "is incorrect");
         }
         assert_eq!(
-            app.client().login("bob", PASSWORD).await.status(),
+            bob.login("bob", PASSWORD).await.status(),
             StatusCode::UNAUTHORIZED,
-            "three wrong re-authentications locked the account"
+            "three wrong re-authentications locked the session's device"
         );
         admin.account_action(bob_user.id, "unlock").await;
         let change = json!({"username": "bobby", "current_password": PASSWORD});

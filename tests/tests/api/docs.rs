@@ -100,7 +100,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 33);
+    assert_eq!(operations, 34);
 }
 
 #[tokio::test]

@@ -326,3 +326,183 @@ db_test!(after_an_import_no_signup_becomes_admin, |db| async move {
     let newcomer = app.client().signup_ok(&account("newcomer")).await;
     assert_eq!(newcomer.role, shared::Role::User);
 });
+
+/// Made by passlib 1.7.4 for "old secret 42" (`passlib.hash.<scheme>.hash(...)`),
+/// the default schemes the old app's CryptContext could have written.
+const PASSLIB: &[(&str, &str)] = &[
+    (
+        "bcrypt_sha256",
+        "$bcrypt-sha256$v=2,t=2b,r=4$YiPnRhCj7pxqmG9Ku.AYKe$FhdFczSwIQpy6318po3mkd4wTwLmHcy",
+    ),
+    (
+        "pbkdf2_sha256",
+        "$pbkdf2-sha256$1000$hHBubW2N8f4fozSmdA7BWA$BQVWrthPdsZk3Tg.Wl2kqXr4zvuH9Zm9RZX/wVw7eVI",
+    ),
+    (
+        "pbkdf2_sha512",
+        "$pbkdf2-sha512$1000$e0/pnbP2/n.vtfa.99577w$BsxPwNkTKlI3bxrRlHX3ZUbnoMWspc7pE24.yh891HQMq0Uya/r.XJ.XmeCtjCq4b.QOmvefCCM1Mi.UfHT9Xg",
+    ),
+    (
+        "sha256_crypt",
+        "$5$rounds=1000$fOVdcwOO22ke/PIs$oU9o9wzSlgs7V0xBTy0fx/r6ECbyR0I279p2Z9nbM37",
+    ),
+    (
+        "sha512_crypt",
+        "$6$rounds=1000$5oiFYfJRhspDZhTx$Ny/DEO2mVhg.hKdmopNVtrSMv.mKtqBAwqC/Q9MR.qjVMndCBLcEgaWsKXRQgXbhn9l4fKVqkc/5h558FOBxQ/",
+    ),
+    (
+        "argon2",
+        "$argon2id$v=19$m=65536,t=3,p=4$DUHovTcG4LxXSgnBOKfUug$hQ9AiOv0UDfoj4pJio9P0oUnqgdB7yV4JBbGlxsVlJc",
+    ),
+];
+
+/// Some old deployments widened the columns; the values below need it.
+async fn widen(legacy: &LegacyDatabase) {
+    legacy
+        .conn
+        .execute_unprepared(
+            "ALTER TABLE users MODIFY mobile VARCHAR(40), MODIFY password VARCHAR(255)",
+        )
+        .await
+        .unwrap();
+}
+
+fn row<'a>(name: &'a str, mobile: &'a str, password: &'a str) -> [Option<&'a str>; 9] {
+    [
+        Some("Old"),
+        Some("Timer"),
+        Some(name),
+        None,
+        Some(mobile),
+        Some(password),
+        Some("Pet?"),
+        Some("Rex"),
+        None,
+    ]
+}
+
+db_test!(
+    every_passlib_scheme_logs_in_and_odd_rows_are_skipped_alone,
+    |db| async move {
+        let legacy = LegacyDatabase::create().await;
+        widen(&legacy).await;
+        for (n, (scheme, hash)) in PASSLIB.iter().enumerate() {
+            let mobile = format!("+155501000{n:02}");
+            let email = format!("{scheme}@example.com");
+            let mut fields = row(scheme, &mobile, hash);
+            fields[3] = Some(&email);
+            legacy.insert(fields).await;
+        }
+        let odd = [
+            (
+                "scrypt",
+                "+15550100090",
+                "$scrypt$ln=16,r=8,p=1$c2FsdA$aGFzaA",
+            ),
+            ("md5hex", "+15550100091", "5f4dcc3b5aa765d61d8327deb882cf99"),
+            ("longphone", "+44 (0) 7700 900 123 x9", "plain password 1"),
+        ];
+        for (name, mobile, password) in odd {
+            let email = format!("{name}@example.com");
+            let mut fields = row(name, mobile, password);
+            fields[3] = Some(&email);
+            legacy.insert(fields).await;
+        }
+        let app = TestApp::spawn(db).await;
+        let target = Database::connect(app.database_url()).await.unwrap();
+        let report = legacy::import(&target, &Passwords::new(2), &legacy.url, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.summary(),
+            "9 rows read: 6 imported (0 with notes), 3 skipped, 0 already imported",
+            "{report:#?}"
+        );
+        let reasons: Vec<String> = report
+            .lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::Skipped)
+            .map(|l| l.notes.join("; "))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "the password is a hash of a format that cannot be verified",
+                "the password is a hash of a format that cannot be verified",
+                "the mobile number is longer than 16 characters",
+            ]
+        );
+        for (scheme, hash) in PASSLIB {
+            let status = app.client().login(scheme, hash).await.status();
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
+                "{scheme}: the hash is not the password ({status})"
+            );
+            app.client().login_ok(scheme, "old secret 42").await;
+            assert!(
+                stored_hash(&app, scheme)
+                    .await
+                    .starts_with("$argon2id$v=19$m=19456"),
+                "{scheme}: upgraded at the first login"
+            );
+        }
+        let imported: shared::User = {
+            let client = app.client();
+            client.login_ok("pbkdf2_sha256", "old secret 42").await
+        };
+        assert_eq!(
+            imported.email_verified,
+            Some(true),
+            "imports count as verified"
+        );
+    }
+);
+
+/// Runs alone (see `.config/nextest.toml`): it measures time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timing_unmigrated_accounts_answer_like_unknown_names() {
+    let legacy = LegacyDatabase::create().await;
+    let slow = bcrypt::hash("old secret 42", 12).unwrap();
+    let mut fields = row("oldtimer", "+15550100001", &slow);
+    fields[3] = Some("oldtimer@example.com");
+    legacy.insert(fields).await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let target = Database::connect(app.database_url()).await.unwrap();
+    let report = legacy::import(&target, &Passwords::new(2), &legacy.url, false)
+        .await
+        .unwrap();
+    assert_eq!(report.count(Outcome::Imported), 1, "{report:#?}");
+    let client = app.client();
+    let time = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            let started = std::time::Instant::now();
+            assert_eq!(
+                client.login(name, "a wrong password").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+            started.elapsed()
+        }
+    };
+    // The first check of a legacy hash teaches the server how long one takes.
+    time("oldtimer").await;
+    let (mut legacy_times, mut unknown_times) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        legacy_times.push(time("oldtimer").await);
+        unknown_times.push(time("nobody").await);
+    }
+    let median = |mut v: Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64()
+    };
+    let (legacy_median, unknown_median) = (median(legacy_times), median(unknown_times));
+    assert!(
+        legacy_median > 0.1,
+        "bcrypt-12 is slow: {legacy_median:.3}s"
+    );
+    let ratio = unknown_median / legacy_median;
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "unknown {unknown_median:.3}s vs un-migrated {legacy_median:.3}s"
+    );
+}

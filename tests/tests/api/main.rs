@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod abuse;
+mod abuse_limits;
 mod account_security;
 mod audit;
 mod auth;

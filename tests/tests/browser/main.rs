@@ -18,6 +18,7 @@ use harness::{Backend, PASSWORD, TestApp, account};
 use shared::{SignupRequest, User};
 
 mod account_security;
+mod lockout;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(15);

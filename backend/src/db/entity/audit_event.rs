@@ -18,6 +18,11 @@ pub struct Model {
     pub outcome: Outcome,
     /// A small JSON object: changed field names, reasons; never secret values.
     pub detail: Option<String>,
+    /// How many times this failure happened from this source in a row (it is one
+    /// row, not one per attempt).
+    pub repeats: i32,
+    /// When the last of those happened.
+    pub last_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

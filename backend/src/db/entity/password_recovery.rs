@@ -14,6 +14,8 @@ pub struct Model {
     pub window_started_at: DateTimeUtc,
     pub mails_in_window: i32,
     pub updated_at: DateTimeUtc,
+    /// Guesses left for clients that verify without their request's id.
+    pub unbound_attempts_left: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,8 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Hash of the known device the session was opened from (see `auth::devices`).
+    pub device_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

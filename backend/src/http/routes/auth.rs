@@ -10,7 +10,7 @@ use shared::{
 };
 
 use super::changes::{change_account, send_email_code, welcome};
-use super::off_thread;
+use super::{off_thread, spend_hashing};
 use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
 use crate::auth::session;
@@ -66,7 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(username = %body.username))]
+#[tracing::instrument(skip_all)]
 pub async fn signup(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -99,7 +99,9 @@ pub async fn signup(
 /// Log in with username (or email) and password.
 ///
 /// Sets the session cookie (HttpOnly, SameSite=Strict). Every failure (unknown user,
-/// wrong password) gets the same 401.
+/// wrong password) gets the same 401. A first login from a browser also sets a device
+/// cookie: its later failures count on its own budget, so a stranger's guesses that
+/// lock the account for unknown clients do not lock its owner out.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -110,19 +112,34 @@ pub async fn signup(
         (status = 401, description = "Invalid username or password", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(username = %body.username))]
+#[tracing::instrument(skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, session, token) = state
+    let credentials = with_device(&state, &req, body.into_inner());
+    let (logged_in, session, token) = state
         .auth
-        .log_in(&body, &client, SessionKind::Cookie)
+        .log_in(&credentials, &client, SessionKind::Cookie)
         .await?;
-    Ok(HttpResponse::Ok()
-        .cookie(state.cookie.for_new_session(token, &session))
-        .json(accounts::to_api(user)))
+    let mut response = HttpResponse::Ok();
+    response.cookie(state.cookie.for_new_session(token, &session));
+    if let Some(device) = &logged_in.new_device_token {
+        response.cookie(state.cookie.device(device));
+    }
+    Ok(response.json(accounts::to_api(logged_in.user)))
+}
+
+/// The device token from the body, else from the device cookie.
+fn with_device(state: &AppState, req: &HttpRequest, mut credentials: LoginRequest) -> LoginRequest {
+    if credentials.device_token.is_none() {
+        credentials.device_token = req
+            .cookie(state.cookie.device_name())
+            .map(|cookie| cookie.value().to_owned());
+    }
+    credentials
 }
 
 /// End the current session.
@@ -171,22 +188,29 @@ pub async fn logout(
         (status = 401, description = "Invalid username or password", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(username = %body.username))]
+#[tracing::instrument(skip_all)]
 pub async fn token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, session, token) = state
+    let credentials = with_device(&state, &req, body.into_inner());
+    let (logged_in, session, token) = state
         .auth
-        .log_in(&body, &client, SessionKind::Bearer)
+        .log_in(&credentials, &client, SessionKind::Bearer)
         .await?;
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    if let Some(device) = &logged_in.new_device_token {
+        response.cookie(state.cookie.device(device));
+    }
+    Ok(response
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {
             access_token: token,
             token_type: "Bearer".to_owned(),
             expires_in: lifetime(&session),
+            device_token: logged_in.new_device_token,
         }))
 }
 
@@ -224,13 +248,14 @@ pub async fn update_me(
     current: CurrentUser,
     body: web::Json<UpdateProfileRequest>,
 ) -> Result<web::Json<User>, ApiError> {
+    spend_hashing(&state, current.user.id)?;
     let changes = UserChanges {
         profile: body.validate().map_err(ApiError::Validation)?,
         ..UserChanges::default()
     };
     let me = &current.user;
     let password = body.current_password.as_deref();
-    let updated = change_account(&state, &client, me, me, changes, password).await?;
+    let updated = change_account(&state, &client, &current, me, changes, password).await?;
     Ok(web::Json(accounts::to_api(updated.user)))
 }
 
@@ -254,19 +279,30 @@ pub async fn change_password(
     current: CurrentUser,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    spend_hashing(&state, current.user.id)?;
     let me = accounts::to_api(current.user.clone());
     let request = body.clone();
     let new_password = off_thread(move || request.validate(&me)).await?;
     let user = state
         .auth
-        .change_password(&current.user, &body.current_password, new_password, &client)
+        .change_password(
+            (&current.user, current.device_hash.as_deref()),
+            &body.current_password,
+            new_password,
+            &client,
+        )
         .await?;
-    state.notices.password_changed(&user)?;
+    state.notices.password_changed(&state.db, &user).await;
     let mut response = HttpResponse::NoContent();
     if current.via == Via::Cookie {
         let (session, token) = state
             .auth
-            .start_session(&client, &user, SessionKind::Cookie)
+            .start_session(
+                &client,
+                &user,
+                SessionKind::Cookie,
+                current.device_hash.clone(),
+            )
             .await?;
         response.cookie(state.cookie.for_new_session(token, &session));
     }

@@ -12,19 +12,23 @@ use crate::audit::{self, ClientInfo};
 use crate::auth::AuthError;
 use crate::db::entity::user;
 use crate::http::error::ApiError;
+use crate::http::extract::CurrentUser;
 use crate::http::state::AppState;
 
-/// `actor` changes account `target` (already allowed by `policy::check_update`).
+/// `current` changes account `target` (already allowed by `policy::check_update`).
 pub async fn change_account(
     state: &AppState,
     client: &ClientInfo,
-    actor: &user::Model,
+    current: &CurrentUser,
     target: &user::Model,
     changes: UserChanges,
     current_password: Option<&str>,
 ) -> Result<Updated, ApiError> {
+    let actor = &current.user;
     if policy::needs_current_password(actor, target, &changes.profile, changes.password.is_some()) {
-        reauthenticate(state, client, target, current_password).await?;
+        // Only one's own account needs it, so the session's device is the target's.
+        let device = current.device_hash.as_deref();
+        reauthenticate(state, client, target, device, current_password).await?;
     }
     let mut update = accounts::profile_update(&state.auth.passwords, changes.profile).await?;
     update.role = changes.role;
@@ -36,25 +40,31 @@ pub async fn change_account(
     if let Some(address) = updated.requested_email() {
         state
             .notices
-            .email_change_requested(&updated.user, address, client)?;
+            .email_change_requested(&state.db, &updated.user, address, client)
+            .await;
         send_email_code(state, client, &updated.user, address).await?;
     }
     record_update(state, client, actor, &updated).await;
     Ok(updated)
 }
 
-/// The current password, checked like a login (a wrong one counts toward the
-/// lockout, and is in the audit trail).
+/// The current password, checked like a login from the session's device (a wrong
+/// one counts toward that device's lockout, and is in the audit trail).
 async fn reauthenticate(
     state: &AppState,
     client: &ClientInfo,
     user: &user::Model,
+    device_hash: Option<&str>,
     password: Option<&str>,
 ) -> Result<(), ApiError> {
     let password = password
         .filter(|p| !p.is_empty())
         .ok_or_else(policy::current_password_required)?;
-    match state.auth.verify_current_password(user, password).await {
+    match state
+        .auth
+        .verify_current_password(user, device_hash, password)
+        .await
+    {
         Err(AuthError::WrongCurrentPassword) => {
             audit::Event::failure(AuditAction::UserUpdated)
                 .by(user)
@@ -84,8 +94,18 @@ pub async fn send_email_code(
         return Ok(());
     };
     match accounts::find_by_email(&state.db, address).await? {
-        Some(holder) if holder.id != user.id => state.notices.address_in_use(&holder, client)?,
-        _ => state.notices.email_code(user, address, &code)?,
+        Some(holder) if holder.id != user.id => {
+            state
+                .notices
+                .address_in_use(&state.db, &holder, client)
+                .await;
+        }
+        _ => {
+            state
+                .notices
+                .email_code(&state.db, user, address, &code)
+                .await
+        }
     }
     Ok(())
 }

@@ -20,10 +20,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn health() -> web::Json<HealthStatus> {
     web::Json(HealthStatus {
         status: "ok".to_owned(),
+        mail: None,
     })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers. The detail shows the outgoing mail queues (a
+/// full one drops messages: see `dropped`).
 #[utoipa::path(
     get, path = "/ready", tag = "health",
     responses(
@@ -39,5 +41,6 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>
         .map_err(|e| ApiError::Unavailable(e.into()))?;
     Ok(web::Json(HealthStatus {
         status: "ready".to_owned(),
+        mail: Some(state.notices.mailer.status()),
     }))
 }

@@ -64,7 +64,14 @@ pub async fn create_invitation(
     let inviter = format!("{} {}", admin.user.first_name, admin.user.last_name);
     state
         .notices
-        .invitation(&invitation.email, &inviter, &code, invitation.expires_at)?;
+        .invitation(
+            &state.db,
+            &invitation.email,
+            &inviter,
+            &code,
+            invitation.expires_at,
+        )
+        .await;
     audit::Event::success(AuditAction::InvitationSent)
         .actor(&admin.user)
         .detail(json!({ "invitation": invitation.id }))

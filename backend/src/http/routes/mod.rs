@@ -17,6 +17,7 @@ use anyhow::Context;
 use shared::FieldErrors;
 
 use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// Runs a check that costs CPU (zxcvbn's password estimate takes milliseconds) on the
 /// blocking pool, like hashing, so the async workers keep serving.
@@ -29,6 +30,15 @@ where
         .await
         .context("validation task failed")?
         .map_err(ApiError::Validation)
+}
+
+/// Spends one of `account_id`'s hashing tokens, or refuses with 429: one account
+/// cannot keep the hashing pool busy, whichever addresses it comes from.
+pub fn spend_hashing(state: &AppState, account_id: i32) -> Result<(), ApiError> {
+    state.throttles.hashing_for(account_id).map_err(|seconds| {
+        tracing::warn!(account_id, "hashing budget of the account spent");
+        ApiError::TooManyRequests(seconds)
+    })
 }
 
 /// The method and full path of every throttled route, from the modules' own lists.

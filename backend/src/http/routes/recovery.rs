@@ -10,6 +10,7 @@ use shared::{
 
 use super::off_thread;
 use crate::audit::{self, ClientInfo};
+use crate::auth::codes::new_token;
 use crate::http::error::ApiError;
 use crate::http::middleware::{Throttled, throttled_scope};
 use crate::http::state::AppState;
@@ -36,9 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 ///
 /// Always 202 with the same body, whether or not an account matches: the lookup and
 /// the mail happen after the response. If an account matches (by email, or by mobile
-/// number with `method: "mobile"`), a fresh 6-digit code valid for `OTP_TTL_SECONDS`
-/// is emailed to its address, replacing any earlier code. At most 5 codes are mailed
-/// per account per hour.
+/// number with `method: "mobile"`) and its address is verified, a fresh 6-digit code
+/// valid for `OTP_TTL_SECONDS` is emailed to it; earlier codes stay valid. At most 5
+/// codes are mailed per account per hour. Send the `request_id` with the code.
 #[utoipa::path(
     post, path = "/api/v1/password/forgot", tag = "password",
     request_body = ForgotPasswordRequest,
@@ -55,11 +56,14 @@ pub async fn forgot(
 ) -> Result<HttpResponse, ApiError> {
     let identifier = body.validate().map_err(ApiError::Validation)?;
     let method = body.method;
+    // Made for every request, matched or not, so it tells nothing.
+    let request_id = new_token();
     let state = state.into_inner();
+    let id = request_id.clone();
     tokio::spawn(async move {
         let found = state
             .recovery
-            .request_code(&state.db, &state.notices, &identifier)
+            .request_code(&state.db, &state.notices, &identifier, &id)
             .await;
         let event = match found {
             Ok(Some((user, mailed))) => audit::Event::success(AuditAction::RecoveryRequested)
@@ -78,13 +82,16 @@ pub async fn forgot(
     Ok(HttpResponse::Accepted().json(ForgotPasswordResponse {
         message: "If an account matches, a recovery code has been sent to its email address."
             .to_owned(),
+        request_id,
     }))
 }
 
 /// Check the emailed code.
 ///
-/// A wrong, expired, replaced or unknown code gets the same 400. Wrong codes and wrong
-/// answers share a budget of 5 attempts per code; after that, request a new code.
+/// A wrong, expired, used or unknown code gets the same 400. With the `request_id`
+/// that `forgot` answered with, that request's code has 5 attempts of its own, which
+/// nobody else's guesses can spend; without it, wrong codes spend a budget of 5
+/// shared by every client trying this account.
 #[utoipa::path(
     post, path = "/api/v1/password/verify-otp", tag = "password",
     request_body = VerifyOtpRequest,
@@ -102,7 +109,7 @@ pub async fn verify_otp(
     let (identifier, code) = body.validate().map_err(ApiError::Validation)?;
     let (flow_token, user) = state
         .recovery
-        .verify_code(&state.db, &identifier, &code)
+        .verify_code(&state.db, &identifier, &code, body.request_id.as_deref())
         .await?;
     audit::Event::success(AuditAction::RecoveryCodeVerified)
         .by(&user)

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
-use shared::{AuditAction, ErrorResponse, RevokedSessions, SessionInfo};
+use shared::{AuditAction, ErrorResponse, RevokedSessions, SessionInfo, SessionListQuery};
 
 use crate::accounts;
 use crate::audit::{self, ClientInfo};
@@ -26,22 +26,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Your live sessions: browser logins and API tokens.
+///
+/// A page at a time (`page`, `per_page`, default 50); `X-Total-Count` says how many
+/// there are. An account keeps at most `SESSIONS_PER_ACCOUNT` (50): a new login
+/// beyond that ends the oldest.
 #[utoipa::path(
     get, path = "/api/v1/auth/sessions", tag = "auth",
     security(("cookie" = []), ("bearer" = [])),
-    responses((status = 200, description = "Newest first; `current` marks this one", body = Vec<SessionInfo>)),
+    params(SessionListQuery),
+    responses(
+        (status = 200, description = "Newest first; `current` marks this one", body = Vec<SessionInfo>,
+         headers(("X-Total-Count" = u64, description = "Live sessions in all"))),
+        (status = 400, description = "Invalid paging", body = ErrorResponse),
+    ),
 )]
 pub async fn list_sessions(
     state: web::Data<AppState>,
     current: CurrentUser,
-) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
-    let sessions = session::list_live(&state.db, current.user.id).await?;
-    Ok(web::Json(
-        sessions
-            .into_iter()
-            .map(|s| session::to_api(s, &current.session_id))
-            .collect(),
-    ))
+    query: web::Query<SessionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.validate().map_err(ApiError::Validation)?;
+    let (sessions, total) =
+        session::list_live(&state.db, current.user.id, page.page, page.per_page).await?;
+    let items: Vec<SessionInfo> = sessions
+        .into_iter()
+        .map(|s| session::to_api(s, &current.session_id))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", total.to_string()))
+        .json(items))
 }
 
 /// End one of your sessions.
@@ -62,10 +75,8 @@ pub async fn revoke_session(
     current: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let sessions = session::list_live(&state.db, current.user.id).await?;
-    let target = sessions
-        .into_iter()
-        .find(|s| session::handle(&s.id) == *id)
+    let target = session::find_by_handle(&state.db, current.user.id, &id)
+        .await?
         .ok_or(ApiError::NotFound)?;
     session::revoke(&state.db, &target.id).await?;
     audit::Event::success(AuditAction::SessionRevoked)

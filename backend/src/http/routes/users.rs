@@ -3,16 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 
+use chrono::Utc;
 use serde_json::json;
 use shared::{
-    AuditAction, CreateUserRequest, ErrorResponse, ListUsersQuery, Role, UpdateUserRequest, User,
-    UserPage,
+    AuditAction, CreateUserRequest, DeviceState, ErrorResponse, ListUsersQuery, LockoutState, Role,
+    UpdateUserRequest, User, UserPage,
 };
 
 use super::changes::{change_account, welcome};
-use super::off_thread;
+use super::{off_thread, spend_hashing};
 use crate::accounts::{self, Creation, policy};
 use crate::audit::{self, ClientInfo};
+use crate::auth::devices;
 use crate::http::error::ApiError;
 use crate::http::extract::{AccountPath, AdminUser, CurrentUser};
 use crate::http::middleware::{Throttled, throttled_scope};
@@ -37,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::delete().to(delete_user))
             .route("/{id}/disable", web::post().to(disable_user))
             .route("/{id}/enable", web::post().to(enable_user))
-            .route("/{id}/unlock", web::post().to(unlock_user)),
+            .route("/{id}/unlock", web::post().to(unlock_user))
+            .route("/{id}/lockout", web::get().to(lockout_state)),
     );
 }
 
@@ -92,6 +95,7 @@ pub async fn create_user(
     admin: AdminUser,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    spend_hashing(&state, admin.user.id)?;
     let role = body.role.unwrap_or(Role::User);
     let body = body.into_inner();
     let account = off_thread(move || body.account.validate()).await?;
@@ -167,6 +171,7 @@ pub async fn update_user(
 ) -> Result<web::Json<User>, ApiError> {
     let id = account.id;
     policy::check_update(&current.user, id, &body)?;
+    spend_hashing(&state, current.user.id)?;
     let target = match id == current.user.id {
         true => current.user.clone(),
         false => accounts::get(&state.db, id).await?,
@@ -175,11 +180,10 @@ pub async fn update_user(
     let body = body.into_inner();
     let password = body.profile.current_password.clone();
     let changes = off_thread(move || body.validate(&shown)).await?;
-    let actor = &current.user;
     let updated = change_account(
         &state,
         &client,
-        actor,
+        &current,
         &target,
         changes,
         password.as_deref(),
@@ -286,7 +290,8 @@ async fn set_disabled(
     Ok(web::Json(accounts::to_api(user)))
 }
 
-/// Unlock an account locked by failed logins (admins); its failure count restarts.
+/// Unlock an account locked by failed logins (admins): the lock for unknown clients
+/// and every device's; the failure counts restart.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/unlock", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
@@ -312,4 +317,43 @@ pub async fn unlock_user(
         .record(&state.db, &client)
         .await;
     Ok(web::Json(accounts::to_api(user)))
+}
+
+/// An account's lockout (admins): the lock for unknown clients and each known
+/// device's own.
+///
+/// Failed logins from clients that never logged in to the account count on the
+/// account (and lock out unknown clients only); a device that did keeps its own small
+/// budget, so a stranger's guesses cannot lock its owner out.
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}/lockout", tag = "users",
+    security(("cookie" = []), ("bearer" = [])),
+    params(("id" = i32, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The lock for unknown clients and the known devices", body = LockoutState),
+        (status = 403, description = "Not an admin", body = ErrorResponse),
+        (status = 404, description = "No such account", body = ErrorResponse),
+    )
+)]
+pub async fn lockout_state(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    account: AccountPath,
+) -> Result<web::Json<LockoutState>, ApiError> {
+    let user = accounts::get(&state.db, account.id).await?;
+    let now = Utc::now();
+    let devices = devices::of_account(&state.db, user.id).await?;
+    Ok(web::Json(LockoutState {
+        failed_logins: user.failed_logins,
+        locked_until: user.locked_until.filter(|until| *until > now),
+        devices: devices
+            .into_iter()
+            .map(|d| DeviceState {
+                created_at: d.created_at,
+                last_used_at: d.last_used_at,
+                failed_logins: d.failed_logins,
+                locked_until: d.locked_until.filter(|until| *until > now),
+            })
+            .collect(),
+    }))
 }
