@@ -19,6 +19,7 @@ use crate::clock::now;
 use crate::db;
 use crate::db::entity::email_verification::{self, Column, Entity as Verifications};
 use crate::db::entity::user;
+use crate::db::window::HourlyWindow;
 use crate::recovery::store as recovery_flows;
 
 /// Wrong codes allowed per code sent.
@@ -77,22 +78,11 @@ impl EmailCodes {
         .exec(db)
         .await?;
         let code = Codes::new_code();
-        let new_window = Expr::col(Column::WindowStartedAt).lte(now - chrono::Duration::hours(1));
+        let window = HourlyWindow::at(now, Column::WindowStartedAt);
         let expires_at = now + chrono::Duration::from_std(self.ttl).unwrap_or_default();
-        // `mails_in_window` first: MySQL assigns left to right with updated values.
         let issued = Verifications::update_many()
-            .col_expr(
-                Column::MailsInWindow,
-                Expr::case(new_window.clone(), 1)
-                    .finally(Expr::col(Column::MailsInWindow).add(1))
-                    .into(),
-            )
-            .col_expr(
-                Column::WindowStartedAt,
-                Expr::case(new_window.clone(), now)
-                    .finally(Expr::col(Column::WindowStartedAt))
-                    .into(),
-            )
+            .col_expr(Column::MailsInWindow, window.counted(Column::MailsInWindow))
+            .col_expr(Column::WindowStartedAt, window.start())
             .col_expr(Column::Email, Expr::value(address))
             .col_expr(
                 Column::CodeHash,
@@ -102,11 +92,7 @@ impl EmailCodes {
             .col_expr(Column::AttemptsLeft, Expr::value(ATTEMPTS))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::UserId.eq(user_id))
-            .filter(
-                Condition::any()
-                    .add(new_window)
-                    .add(Column::MailsInWindow.lt(MAILS_PER_HOUR)),
-            )
+            .filter(window.has_room(Column::MailsInWindow, MAILS_PER_HOUR))
             .exec(db)
             .await?;
         Ok((issued.rows_affected == 1).then_some(code))

@@ -280,18 +280,7 @@ pub async fn locked_until(
 pub async fn clear(db: &impl ConnectionTrait, counter: Counter<'_>) -> Result<(), DbErr> {
     match counter {
         Counter::Account(id) => clear_account(db, id).await,
-        Counter::Device(hash) => {
-            Devices::update_many()
-                .col_expr(DeviceColumn::FailedLogins, Expr::value(0))
-                .col_expr(
-                    DeviceColumn::LockedUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(DeviceColumn::TokenHash.eq(hash))
-                .exec(db)
-                .await?;
-            Ok(())
-        }
+        Counter::Device(hash) => clear_devices_where(db, DeviceColumn::TokenHash.eq(hash)).await,
     }
 }
 
@@ -311,13 +300,20 @@ async fn clear_account(db: &impl ConnectionTrait, user_id: i32) -> Result<(), Db
 /// Clears the counts and locks of every device of `user_id` (a new password: the
 /// owner's typos of the old one no longer count).
 pub async fn clear_devices(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    clear_devices_where(db, DeviceColumn::UserId.eq(user_id)).await
+}
+
+async fn clear_devices_where(
+    db: &impl ConnectionTrait,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> Result<(), DbErr> {
     Devices::update_many()
         .col_expr(DeviceColumn::FailedLogins, Expr::value(0))
         .col_expr(
             DeviceColumn::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(DeviceColumn::UserId.eq(user_id))
+        .filter(which)
         .exec(db)
         .await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! 503s), the migrations, write transactions, the entities, and what its errors mean.
 
 pub mod entity;
+pub mod window;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,12 +3,12 @@
 //! budget a recovery code needs) and per account and kind, so nobody can use the app
 //! to flood an inbox, whichever door they come through.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::clock::now;
 use crate::db::entity::mail_budget::{self, Column, Entity as Budgets};
+use crate::db::window::HourlyWindow;
 use crate::mail::Lane;
 
 /// Messages one address may receive per hour in one lane, all kinds together.
@@ -41,27 +41,12 @@ pub async fn spend(db: &impl ConnectionTrait, key: &str, per_hour: i32) -> Resul
     .on_conflict_do_nothing()
     .exec(db)
     .await?;
-    let new_window = Expr::col(Column::WindowStartedAt).lte(now - chrono::Duration::hours(1));
-    // `sent` first: MySQL assigns left to right with updated values.
+    let window = HourlyWindow::at(now, Column::WindowStartedAt);
     let spent = Budgets::update_many()
-        .col_expr(
-            Column::Sent,
-            Expr::case(new_window.clone(), 1)
-                .finally(Expr::col(Column::Sent).add(1))
-                .into(),
-        )
-        .col_expr(
-            Column::WindowStartedAt,
-            Expr::case(new_window.clone(), now)
-                .finally(Expr::col(Column::WindowStartedAt))
-                .into(),
-        )
+        .col_expr(Column::Sent, window.counted(Column::Sent))
+        .col_expr(Column::WindowStartedAt, window.start())
         .filter(Column::Key.eq(key))
-        .filter(
-            Condition::any()
-                .add(new_window)
-                .add(Column::Sent.lt(per_hour)),
-        )
+        .filter(window.has_room(Column::Sent, per_hour))
         .exec(db)
         .await?;
     Ok(spent.rows_affected == 1)

@@ -15,6 +15,7 @@ use crate::clock::now;
 use crate::db::entity::password_recovery::{self, Column, Entity as Recoveries, Step};
 use crate::db::entity::recovery_code::{self, Column as CodeColumn, Entity as Codes};
 use crate::db::entity::user::{self, Entity as Users};
+use crate::db::window::HourlyWindow;
 
 /// Wrong codes per code sent (or, without the request's id, per account and mail
 /// window of an hour), and wrong answers per flow.
@@ -84,38 +85,19 @@ pub(super) async fn issue_code(
     .exec(db)
     .await?;
 
-    let hour_ago = now - chrono::Duration::hours(1);
-    let new_window = Expr::col(Column::WindowStartedAt).lte(hour_ago);
-    // `mails_in_window` and the shared budget are assigned first: MySQL evaluates
-    // SET left to right, and they must see the old window start, as SQLite does. The
-    // budget for codes tried without their request's id refills with the window,
-    // not with each code, so asking for codes buys a guesser nothing.
+    // The budget for codes tried without their request's id refills with the mail
+    // window, not with each code, so asking for codes buys a guesser nothing.
+    let window = HourlyWindow::at(now, Column::WindowStartedAt);
     let counted = Recoveries::update_many()
-        .col_expr(
-            Column::MailsInWindow,
-            Expr::case(new_window.clone(), 1)
-                .finally(Expr::col(Column::MailsInWindow).add(1))
-                .into(),
-        )
+        .col_expr(Column::MailsInWindow, window.counted(Column::MailsInWindow))
         .col_expr(
             Column::UnboundAttemptsLeft,
-            Expr::case(new_window.clone(), ATTEMPTS)
-                .finally(Expr::col(Column::UnboundAttemptsLeft))
-                .into(),
+            window.or_reset(ATTEMPTS, Expr::col(Column::UnboundAttemptsLeft)),
         )
-        .col_expr(
-            Column::WindowStartedAt,
-            Expr::case(new_window.clone(), now)
-                .finally(Expr::col(Column::WindowStartedAt))
-                .into(),
-        )
+        .col_expr(Column::WindowStartedAt, window.start())
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::UserId.eq(user_id))
-        .filter(
-            Condition::any()
-                .add(new_window)
-                .add(Column::MailsInWindow.lt(MAILS_PER_HOUR)),
-        )
+        .filter(window.has_room(Column::MailsInWindow, MAILS_PER_HOUR))
         .exec(db)
         .await?;
     if counted.rows_affected != 1 {
