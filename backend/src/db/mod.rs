@@ -128,9 +128,8 @@ pub fn duplicate_column(err: &DbErr) -> Option<&'static str> {
     })
 }
 
-/// Pool timeouts, refused connections and lost lock races (MySQL deadlock or lock wait
-/// timeout, SQLite busy): the database is down or contended, which deserves a quick
-/// retry rather than a failure.
+/// Pool timeouts, refused connections and lost lock races: the database is down or
+/// contended, which deserves a quick retry rather than a failure.
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     match err {
@@ -138,14 +137,23 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
             match &**e {
                 Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_) => true,
-                Sqlx::Database(db) => {
-                    let code = db.code().unwrap_or_default();
-                    // MySQL 1213 deadlock, 1205 lock wait timeout; SQLite 5/517 busy, 6 locked.
-                    ["1213", "1205", "5", "517", "6"].contains(&code.as_ref())
-                }
+                Sqlx::Database(db) => is_transient(&**db),
                 _ => false,
             }
         }
         _ => false,
     }
+}
+
+/// MySQL's error *numbers* (`code()` is the SQLSTATE there, `40001` or `HY000`):
+/// 1213 deadlock (also a Galera certification conflict), 1205 lock wait timeout,
+/// 1047 a Galera node not ready, 1180 a commit refused off the primary component,
+/// 1053 server shutdown. SQLite's extended result codes: 5/517 busy, 6 locked.
+fn is_transient(err: &dyn sea_orm::sqlx::error::DatabaseError) -> bool {
+    use sea_orm::sqlx::mysql::MySqlDatabaseError;
+    if let Some(mysql) = err.try_downcast_ref::<MySqlDatabaseError>() {
+        return [1213, 1205, 1047, 1180, 1053].contains(&mysql.number());
+    }
+    let code = err.code().unwrap_or_default();
+    ["5", "517", "6"].contains(&code.as_ref())
 }

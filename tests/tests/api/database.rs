@@ -1,0 +1,102 @@
+//! What the database's refusals become: lost lock races on MariaDB (the errors a
+//! Galera certification conflict also raises) are "unavailable" (503 with
+//! `Retry-After`), never a 500. The errors are real ones, raised by MariaDB here.
+
+use actix_web::ResponseError;
+use actix_web::http::StatusCode;
+use backend::http::error::ApiError;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, TransactionTrait};
+
+use harness::*;
+
+/// A fresh database with one table of two rows; dropped by the caller.
+async fn scratch() -> (String, DatabaseConnection) {
+    let name = format!("um_errors_{}", unique());
+    let admin = Database::connect(format!("{}/mysql", mysql_url()))
+        .await
+        .expect("MariaDB is running");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE `{name}`"))
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", mysql_url());
+    let db = Database::connect(&url).await.unwrap();
+    db.execute_unprepared(
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB;
+         INSERT INTO t VALUES (1, 0), (2, 0)",
+    )
+    .await
+    .unwrap();
+    (name, db)
+}
+
+async fn drop_database(name: &str) {
+    let admin = Database::connect(format!("{}/mysql", mysql_url()))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+        .await
+        .unwrap();
+}
+
+fn assert_unavailable(err: &DbErr, what: &str) {
+    assert!(backend::db::is_unavailable(err), "{what}: {err}");
+    let api = ApiError::from(err.clone());
+    assert_eq!(api.status_code(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+    let response = api.error_response();
+    assert!(
+        response.headers().contains_key("retry-after"),
+        "{what}: Retry-After"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_wait_timeout_is_unavailable_not_an_internal_error() {
+    let (name, db) = scratch().await;
+    let holder = db.begin().await.unwrap();
+    holder
+        .execute_unprepared("SELECT n FROM t WHERE id = 1 FOR UPDATE")
+        .await
+        .unwrap();
+    let waiter = db.begin().await.unwrap();
+    waiter
+        .execute_unprepared("SET SESSION innodb_lock_wait_timeout = 1")
+        .await
+        .unwrap();
+    let err = waiter
+        .execute_unprepared("UPDATE t SET n = n + 1 WHERE id = 1")
+        .await
+        .expect_err("the row is locked");
+    assert_unavailable(&err, "lock wait timeout (1205)");
+    drop(waiter);
+    holder.rollback().await.unwrap();
+    drop_database(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_is_unavailable_not_an_internal_error() {
+    let (name, db) = scratch().await;
+    let first = db.begin().await.unwrap();
+    let second = db.begin().await.unwrap();
+    first
+        .execute_unprepared("UPDATE t SET n = 1 WHERE id = 1")
+        .await
+        .unwrap();
+    second
+        .execute_unprepared("UPDATE t SET n = 2 WHERE id = 2")
+        .await
+        .unwrap();
+    // Each now wants the other's row: InnoDB kills one of them with 1213.
+    let (a, b) = tokio::join!(
+        first.execute_unprepared("UPDATE t SET n = 1 WHERE id = 2"),
+        second.execute_unprepared("UPDATE t SET n = 2 WHERE id = 1"),
+    );
+    let err = match (a, b) {
+        (Err(err), Ok(_)) | (Ok(_), Err(err)) => err,
+        other => panic!("exactly one side loses: {other:?}"),
+    };
+    assert_unavailable(&err, "deadlock (1213)");
+    drop((first, second));
+    drop_database(&name).await;
+}
