@@ -1,17 +1,19 @@
 //! argon2id hashing and verification, always on the blocking pool and never more at
 //! once than the machine has cores, so a burst queues instead of starving the async
 //! workers or exhausting memory (each hash takes 19 MiB). Some permits are kept for
-//! logins ([`Lane::Login`]).
+//! logins ([`Lane::Login`]). The 19 MiB are allocated once per permit and reused
+//! ([`Memory`]): freed and reallocated each time, glibc would raise its mmap
+//! threshold past them and keep a copy in every blocking thread's arena.
 //!
 //! Accounts imported from the old app may still hold any hash passlib's default
 //! schemes write (see [`formats`]). They verify here, and [`needs_rehash`] tells the
 //! login to replace them with argon2id once the password is known.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -41,6 +43,82 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// argon2's working memory at today's parameters, kept between hashes: at most one
+/// buffer per job running at once, which the permits bound.
+#[derive(Default)]
+struct Memory {
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+impl Memory {
+    /// Runs `work` with `blocks` blocks of memory: a kept buffer when `blocks` is
+    /// today's size, a one-off otherwise (a legacy argon2 hash with other parameters,
+    /// replaced at its first login).
+    fn with<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        let standard = argon2().params().block_count();
+        if blocks != standard {
+            return work(&mut vec![Block::default(); blocks]);
+        }
+        let kept = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut buffer = kept.unwrap_or_else(|| vec![Block::default(); standard]);
+        let result = work(&mut buffer);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(buffer);
+        result
+    }
+
+    /// A PHC-format argon2id hash of `secret` with today's parameters and a fresh salt.
+    fn hash(&self, secret: &[u8]) -> anyhow::Result<String> {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_bytes)
+            .map_err(anyhow::Error::msg)?;
+        let argon2 = argon2();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.with(argon2.params().block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(secret, salt_bytes, &mut out, blocks)
+        })
+        .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(argon2.params()).map_err(anyhow::Error::msg)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(anyhow::Error::msg)?),
+        };
+        Ok(hash.to_string())
+    }
+
+    /// Whether `secret` matches the PHC-format argon2 hash `stored` (any variant,
+    /// version and parameters).
+    fn verify(&self, secret: &[u8], stored: &str) -> anyhow::Result<bool> {
+        let malformed = |e| anyhow::anyhow!("stored password hash is malformed: {e}");
+        let parsed = PasswordHash::new(stored).map_err(malformed)?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).map_err(malformed)?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v).map_err(|e| malformed(e.into()))?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&parsed).map_err(malformed)?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            anyhow::bail!("stored password hash has no salt or no hash");
+        };
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(malformed)?;
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        self.with(argon2.params().block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(secret, salt_bytes, &mut out, blocks)
+        })
+        .map_err(|e| anyhow::anyhow!("argon2 verification failed: {e}"))?;
+        // `Output`'s equality is constant-time.
+        Ok(Output::new(&out).map_err(anyhow::Error::msg)? == expected)
+    }
+}
+
 /// How today's hashes begin: argon2id with the parameters above.
 pub const CURRENT_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
@@ -68,6 +146,7 @@ pub struct Passwords {
     /// How long a job waits for a permit before `Saturated`; `None` waits as long as
     /// it takes (the command line, which has nobody waiting on a response).
     wait: Option<std::time::Duration>,
+    memory: Arc<Memory>,
 }
 
 impl Passwords {
@@ -80,6 +159,7 @@ impl Passwords {
             general: Arc::new(Semaphore::new(total - for_logins)),
             logins: Arc::new(Semaphore::new(for_logins)),
             wait: Some(QUEUE_WAIT),
+            memory: Arc::default(),
         }
     }
 
@@ -96,6 +176,7 @@ impl Passwords {
             general: Arc::new(Semaphore::new(total)),
             logins: Arc::new(Semaphore::new(0)),
             wait: None,
+            memory: self.memory,
         }
     }
 
@@ -106,14 +187,9 @@ impl Passwords {
 
     /// [`Passwords::hash`] on `lane` (a login replacing a legacy hash).
     pub async fn hash_on(&self, lane: Lane, secret: SecretString) -> Result<String, HashError> {
-        self.run(lane, move || {
-            let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-            argon2()
-                .hash_password(secret.expose_secret().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
-        })
-        .await
+        let memory = self.memory.clone();
+        self.run(lane, move || memory.hash(secret.expose_secret().as_bytes()))
+            .await
     }
 
     /// Whether `secret` matches `stored`, on the general lane.
@@ -144,17 +220,14 @@ impl Passwords {
         secret: SecretString,
         stored: Option<String>,
     ) -> Result<(bool, std::time::Duration), HashError> {
+        let memory = self.memory.clone();
         self.run(lane, move || {
             let started = std::time::Instant::now();
             let known = stored.is_some();
             let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
             let secret = secret.expose_secret().as_bytes();
             let matches = match formats::recognize(stored) {
-                Some(Format::Argon2) => {
-                    let parsed = PasswordHash::new(stored)
-                        .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-                    argon2().verify_password(secret, &parsed).is_ok()
-                }
+                Some(Format::Argon2) => memory.verify(secret, stored)?,
                 Some(format) => formats::verify(format, secret, stored)?,
                 None => anyhow::bail!("the stored password hash has no known format"),
             };
@@ -239,6 +312,31 @@ mod tests {
                 .unwrap(),
             "the dummy hash never matches"
         );
+    }
+
+    #[test]
+    fn hashes_of_any_argon2_variant_and_parameters_verify_with_reused_memory() {
+        use argon2::password_hash::PasswordHasher as _;
+        let memory = Memory::default();
+        let salt = SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").unwrap();
+        let others = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(64, 1, 2, Some(16)).unwrap(),
+        );
+        for hasher in [argon2(), others] {
+            let stored = hasher.hash_password(b"s3cret", &salt).unwrap().to_string();
+            assert!(memory.verify(b"s3cret", &stored).unwrap(), "{stored}");
+            assert!(!memory.verify(b"s3cret!", &stored).unwrap(), "{stored}");
+        }
+        // Ours, made with the kept buffer, verify with the crate's own checker.
+        let ours = memory.hash(b"s3cret").unwrap();
+        assert!(ours.starts_with(CURRENT_PREFIX), "{ours}");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        use argon2::password_hash::PasswordVerifier as _;
+        assert!(argon2().verify_password(b"s3cret", &parsed).is_ok());
+        // One job at a time: one buffer, kept; the odd-sized one was not.
+        assert_eq!(memory.free.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]
