@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -61,7 +62,32 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .min_connections(0)
         .connect_timeout(settings.timeout)
         .acquire_timeout(settings.timeout)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Write-ahead logging: readers never wait for a writer (a login's commit does
+        // not hold up every `/auth/me`), and FULL sync keeps each acknowledged commit
+        // through a power cut.
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+        });
+    // A row lock held elsewhere fails the statement after the pool's timeout (then
+    // a 503), instead of InnoDB's default 50 s.
+    // (One short string per pool, leaked: sqlx wants a `'static` statement here.)
+    let lock_wait: &'static str = Box::leak(
+        format!(
+            "SET SESSION innodb_lock_wait_timeout = {}",
+            settings.timeout.as_secs().max(1)
+        )
+        .into_boxed_str(),
+    );
+    options.map_sqlx_mysql_pool_opts(move |pool| {
+        pool.after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                use sea_orm::sqlx::Executor as _;
+                conn.execute(lock_wait).await.map(|_| ())
+            })
+        })
+    });
     Database::connect(options)
         .await
         .context("could not connect to the database (DATABASE_URL)")

@@ -100,3 +100,51 @@ async fn a_deadlock_is_unavailable_not_an_internal_error() {
     drop((first, second));
     drop_database(&name).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_locked_elsewhere_gives_a_fast_503_not_a_hang() {
+    let app = TestApp::spawn(Backend::Mysql).await;
+    let client = app.client();
+    let ada = client.signup_ok(&account("ada")).await;
+    client.login_ok("ada", PASSWORD).await;
+    let outside = Database::connect(app.database_url()).await.unwrap();
+    let holder = outside.begin().await.unwrap();
+    holder
+        .execute_unprepared(&format!(
+            "SELECT id FROM users WHERE id = {} FOR UPDATE",
+            ada.id
+        ))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = client
+        .update_me(&serde_json::json!({"first_name": "Augusta"}))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    holder.rollback().await.unwrap();
+    // Once the lock is gone the same change goes through.
+    let res = client
+        .update_me(&serde_json::json!({"first_name": "Augusta"}))
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_database_logs_ahead_so_readers_never_wait() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.client().signup_ok(&account("ada")).await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA journal_mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let mode: String = row.try_get_by_index(0).unwrap();
+    assert_eq!(mode, "wal");
+}
