@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use backend::config::Settings;
 use backend::http::throttle::RateLimit;
@@ -30,7 +31,8 @@ pub struct TestApp {
     /// The SMTP server the app sends to (unless a test cleared `smtp_url`).
     pub mail: MailSink,
     pub data_dir: PathBuf,
-    database: TestDatabase,
+    /// Shared by instances started together; dropped with the last of them.
+    database: Arc<TestDatabase>,
 }
 
 /// One adjustment of the settings a test app starts with.
@@ -60,40 +62,45 @@ impl<'a> TestAppBuilder<'a> {
 
     pub async fn spawn(self) -> TestApp {
         let (database, url) = TestDatabase::create(self.backend, &self.mysql_url).await;
-        let mail = MailSink::start();
-        let data_dir = std::env::temp_dir().join(format!("um-data-{}", unique()));
-        let vars = HashMap::from([
-            ("DATABASE_URL", url),
-            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
-            ("DATA_DIR", data_dir.display().to_string()),
-            (
-                "JWT_SECRET",
-                format!("test-secret-{}-{}", unique(), unique()),
-            ),
-            ("SMTP_URL", mail.url()),
-        ]);
-        let mut settings =
-            Settings::from_lookup(|key| vars.get(key).cloned()).expect("valid test settings");
-        settings.database.max_connections = 5;
-        // Tests log in far more often than people; the throttling tests set their own.
-        settings.limits.rate = RateLimit {
-            per_minute: 100_000,
-            burst: 10_000,
-        };
-        for configure in self.configure {
-            configure(&mut settings);
-        }
-        let app = Application::build(settings)
-            .await
-            .expect("the application starts");
-        let port = app.port();
-        tokio::spawn(app.run_until_stopped());
-        TestApp {
-            address: format!("http://127.0.0.1:{port}"),
-            mail,
-            data_dir,
-            database,
-        }
+        start(Arc::new(database), url, self.configure).await
+    }
+}
+
+/// Starts the app on `url` with the test defaults, then `configure`.
+async fn start(database: Arc<TestDatabase>, url: String, configure: Vec<Configure<'_>>) -> TestApp {
+    let mail = MailSink::start();
+    let data_dir = std::env::temp_dir().join(format!("um-data-{}", unique()));
+    let vars = HashMap::from([
+        ("DATABASE_URL", url),
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", data_dir.display().to_string()),
+        (
+            "JWT_SECRET",
+            format!("test-secret-{}-{}", unique(), unique()),
+        ),
+        ("SMTP_URL", mail.url()),
+    ]);
+    let mut settings =
+        Settings::from_lookup(|key| vars.get(key).cloned()).expect("valid test settings");
+    settings.database.max_connections = 5;
+    // Tests log in far more often than people; the throttling tests set their own.
+    settings.limits.rate = RateLimit {
+        per_minute: 100_000,
+        burst: 10_000,
+    };
+    for configure in configure {
+        configure(&mut settings);
+    }
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        mail,
+        data_dir,
+        database,
     }
 }
 
@@ -111,9 +118,18 @@ impl TestApp {
         Self::builder(backend).spawn().await
     }
 
+    /// `n` instances started at the same moment on one fresh database, as replicas
+    /// of a deployment start (each with its own secret, mail sink and data folder).
+    pub async fn spawn_together(backend: Backend, n: usize) -> Vec<Self> {
+        let (database, url) = TestDatabase::create(backend, &mysql_url()).await;
+        let database = Arc::new(database);
+        let starts = (0..n).map(|_| start(database.clone(), url.clone(), Vec::new()));
+        futures::future::join_all(starts).await
+    }
+
     /// The app's database, for checks the API does not expose (stored hashes).
     pub fn database_url(&self) -> String {
-        match &self.database {
+        match &*self.database {
             TestDatabase::Sqlite { dir } => format!("sqlite://{}/users.db", dir.display()),
             TestDatabase::Mysql { admin_url, name } => format!("{admin_url}/{name}"),
         }
@@ -239,7 +255,12 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        self.database.drop_sync();
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.drop_sync();
     }
 }
 

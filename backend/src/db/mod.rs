@@ -11,8 +11,9 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, RuntimeErr, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Where the data lives and how long to wait for it.
@@ -93,11 +94,51 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .context("could not connect to the database (DATABASE_URL)")
 }
 
+/// Applies pending migrations exactly once however many instances start at once: the
+/// first takes a database-wide lock (MySQL `GET_LOCK`, SQLite's write lock), the
+/// others wait for it and then find nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
-        .await
-        .context("database migrations failed")
+    let migrated = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            // The whole run is one write transaction: a second process waits on the
+            // busy timeout, then sees the migrations applied.
+            let txn = begin_write(db).await?;
+            let result = Migrator::up(&txn, None).await;
+            match result {
+                Ok(()) => txn.commit().await,
+                Err(e) => Err(e),
+            }
+        }
+        _ => {
+            // MySQL DDL commits on its own, so a named lock on one pinned connection
+            // (a transaction holds it) serialises the instances instead.
+            let holder = db.begin().await?;
+            let got: Option<i64> = holder
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT GET_LOCK('{MIGRATION_LOCK}', {MIGRATION_LOCK_WAIT_SECONDS})"),
+                ))
+                .await?
+                .and_then(|row| row.try_get_by_index(0).ok());
+            if got != Some(1) {
+                anyhow::bail!(
+                    "another instance held the migration lock for {MIGRATION_LOCK_WAIT_SECONDS} s"
+                );
+            }
+            let result = Migrator::up(db, None).await;
+            let released = holder
+                .execute_unprepared(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK}')"))
+                .await;
+            let _ = holder.commit().await;
+            result.and(released.map(|_| ()))
+        }
+    };
+    migrated.context("database migrations failed")
 }
+
+/// The name of the lock instances take to migrate (MySQL), and how long one waits.
+const MIGRATION_LOCK: &str = "user_management_migrations";
+const MIGRATION_LOCK_WAIT_SECONDS: u32 = 120;
 
 /// How many migrations have not run yet.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {

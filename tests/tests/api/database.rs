@@ -148,3 +148,24 @@ async fn the_embedded_database_logs_ahead_so_readers_never_wait() {
     let mode: String = row.try_get_by_index(0).unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// Three instances started at once on a fresh database: one migrates, the others
+/// wait for its lock, and all serve the same accounts.
+async fn instances_started_together_migrate_once(backend: Backend) {
+    let apps = TestApp::spawn_together(backend, 3).await;
+    let first = apps[0].client();
+    first.signup_ok(&account("ada")).await;
+    for app in &apps {
+        app.client().login_ok("ada", PASSWORD).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_migrate_once_on_mysql() {
+    instances_started_together_migrate_once(Backend::Mysql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_migrate_once_on_sqlite() {
+    instances_started_together_migrate_once(Backend::Sqlite).await;
+}
