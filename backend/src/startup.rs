@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 
 use crate::accounts::{self, email::EmailCodes, registration::Registration};
 use crate::auth::codes::Codes;
@@ -16,7 +17,7 @@ use crate::config::{Settings, secret};
 use crate::http::cookie::SessionCookie;
 use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::state::AppState;
-use crate::http::throttle::Throttles;
+use crate::http::throttle::{Redis, Throttles};
 use crate::http::{self, ServerOptions};
 use crate::mail::budget;
 use crate::mail::notices::Notices;
@@ -44,7 +45,15 @@ impl Application {
         let listener = TcpListener::bind(bind_addr)
             .with_context(|| format!("could not listen on {bind_addr} (BIND_ADDR)"))?;
         let port = listener.local_addr()?.port();
-        let state = Arc::new(state(&settings, db)?);
+        let redis = match &settings.redis_url {
+            Some(url) => Some(
+                Redis::connect(url.expose_secret())
+                    .await
+                    .context("could not connect to Redis (REDIS_URL)")?,
+            ),
+            None => None,
+        };
+        let state = Arc::new(state(&settings, db, redis)?);
         announce_setup_token(&settings, &state).await?;
         calibrate_failure_floor(&state).await?;
         let options = ServerOptions {
@@ -112,7 +121,11 @@ async fn maintain(state: &AppState, audit_retention_days: u32) {
 }
 
 /// The services every request shares, each from its section of the settings.
-fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result<AppState> {
+fn state(
+    settings: &Settings,
+    db: sea_orm::DatabaseConnection,
+    redis: Option<Redis>,
+) -> anyhow::Result<AppState> {
     let transport =
         Transport::from_settings(&settings.mail, settings.paths.data_dir.join("outbox"))?;
     if let Transport::Outbox(dir) = &transport {
@@ -123,6 +136,10 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
     }
     let secret = settings.session.secret_bytes();
     let codes = Codes::new(secret);
+    // Instances sharing the secret share the buckets; other deployments on the same
+    // Redis do not.
+    let shared = redis.map(|r| r.namespaced(&codes.derived("rate-limits")[..12]));
+    let throttles = Throttles::new(settings.limits.rate, shared);
     let auth = Auth {
         db: db.clone(),
         passwords: Passwords::for_this_machine(),
@@ -167,7 +184,7 @@ fn state(settings: &Settings, db: sea_orm::DatabaseConnection) -> anyhow::Result
         origins: AllowedOrigins::new(http.public_url.as_ref(), http.allowed_origins.clone()),
         hosts: AllowedHosts::new(http.public_url.as_ref(), http.bind_addr.ip().is_loopback()),
         proxies: http.trusted_proxies.clone(),
-        throttles: Throttles::new(settings.limits.rate),
+        throttles,
         warned_about_proxy: Default::default(),
     })
 }

@@ -62,22 +62,25 @@ impl<'a> TestAppBuilder<'a> {
 
     pub async fn spawn(self) -> TestApp {
         let (database, url) = TestDatabase::create(self.backend, &self.mysql_url).await;
-        start(Arc::new(database), url, self.configure).await
+        let secret = format!("test-secret-{}-{}", unique(), unique());
+        start(Arc::new(database), url, secret, self.configure).await
     }
 }
 
 /// Starts the app on `url` with the test defaults, then `configure`.
-async fn start(database: Arc<TestDatabase>, url: String, configure: Vec<Configure<'_>>) -> TestApp {
+async fn start(
+    database: Arc<TestDatabase>,
+    url: String,
+    secret: String,
+    configure: Vec<Configure<'_>>,
+) -> TestApp {
     let mail = MailSink::start();
     let data_dir = std::env::temp_dir().join(format!("um-data-{}", unique()));
     let vars = HashMap::from([
         ("DATABASE_URL", url),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("DATA_DIR", data_dir.display().to_string()),
-        (
-            "JWT_SECRET",
-            format!("test-secret-{}-{}", unique(), unique()),
-        ),
+        ("JWT_SECRET", secret),
         ("SMTP_URL", mail.url()),
     ]);
     let mut settings =
@@ -118,12 +121,21 @@ impl TestApp {
         Self::builder(backend).spawn().await
     }
 
-    /// `n` instances started at the same moment on one fresh database, as replicas
-    /// of a deployment start (each with its own secret, mail sink and data folder).
-    pub async fn spawn_together(backend: Backend, n: usize) -> Vec<Self> {
+    /// `n` instances started at the same moment on one fresh database with one
+    /// `JWT_SECRET`, as replicas of a deployment start (each with its own mail sink
+    /// and data folder), each adjusted by `configure`.
+    pub async fn spawn_together(
+        backend: Backend,
+        n: usize,
+        configure: fn(&mut Settings),
+    ) -> Vec<Self> {
         let (database, url) = TestDatabase::create(backend, &mysql_url()).await;
         let database = Arc::new(database);
-        let starts = (0..n).map(|_| start(database.clone(), url.clone(), Vec::new()));
+        let secret = format!("test-secret-{}-{}", unique(), unique());
+        let starts = (0..n).map(|_| {
+            let configure: Vec<Configure<'_>> = vec![Box::new(configure)];
+            start(database.clone(), url.clone(), secret.clone(), configure)
+        });
         futures::future::join_all(starts).await
     }
 

@@ -30,6 +30,9 @@ pub struct Settings {
     /// Failed logins before an account locks, and how long it stays locked.
     pub lockout: LockoutPolicy,
     pub limits: Limits,
+    /// The Redis every instance shares rate limits through (`REDIS_URL`); none keeps
+    /// them per instance.
+    pub redis_url: Option<SecretString>,
     pub mail: MailSettings,
     pub recovery: RecoverySettings,
     pub accounts: AccountSettings,
@@ -161,6 +164,15 @@ impl Settings {
                 json_body: 64 * 1024,
                 audit_retention_days: env.count("AUDIT_RETENTION_DAYS", 365, 36_500)?,
             },
+            redis_url: env.parsed(
+                "REDIS_URL",
+                || None,
+                |url| {
+                    (url.starts_with("redis://") || url.starts_with("rediss://"))
+                        .then(|| Some(SecretString::from(url.to_owned())))
+                },
+                "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379",
+            )?,
             maintenance_every: Duration::from_secs(10 * 60),
             accounts: accounts(&env)?,
             recovery: RecoverySettings {

@@ -177,13 +177,14 @@ async fn limit<B: MessageBody + 'static>(
     let Some(ip) = state.proxies.client_ip(peer, req.headers()).map(bucket_key) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    if let Err(seconds) = state.throttles.admit(bucket, ip) {
+    if let Err(seconds) = state.throttles.admit(bucket, ip).await {
         tracing::warn!(%ip, ?bucket, "rate limited");
         return Ok(ApiError::TooManyRequests(seconds).respond(req));
     }
     let res = next.call(req).await?;
     state
         .throttles
-        .answered(bucket, ip, res.status().is_success());
+        .answered(bucket, ip, res.status().is_success())
+        .await;
     Ok(res.map_into_left_body())
 }

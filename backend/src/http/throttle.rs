@@ -14,12 +14,14 @@
 //!   account where there is one, so one client cannot keep the hashing pool busy.
 //!
 //! The buckets are [`crate::rate::Buckets`] (written there, not taken from
-//! `governor`, whose GCRA cannot give a token back). Buckets are per instance; the
+//! `governor`, whose GCRA cannot give a token back), shared by every instance through
+//! Redis when `REDIS_URL` is set ([`crate::rate::shared`]), else per instance; the
 //! per-account lockout, which must hold across instances, lives in the database
 //! (`auth::lockout`). The middleware that applies them is in `http::middleware`.
 
 use std::net::{IpAddr, Ipv6Addr};
 
+pub use crate::rate::shared::{Limiter, Redis};
 pub use crate::rate::{Buckets, MAX_KEYS, RateLimit};
 
 /// The address a bucket belongs to: IPv6 clients get a whole /64 (one subscriber's
@@ -49,26 +51,28 @@ pub enum Bucket {
 
 /// The buckets of one application.
 pub struct Throttles {
-    pub credentials: Buckets<IpAddr>,
-    pub recovery: Buckets<IpAddr>,
-    pub strength: Buckets<IpAddr>,
-    pub hashing: Buckets<IpAddr>,
+    pub credentials: Limiter<IpAddr>,
+    pub recovery: Limiter<IpAddr>,
+    pub strength: Limiter<IpAddr>,
+    pub hashing: Limiter<IpAddr>,
     /// Hashing per account, whatever address it comes from.
-    pub hashing_accounts: Buckets<i32>,
+    pub hashing_accounts: Limiter<i32>,
 }
 
 impl Throttles {
-    pub fn new(limit: RateLimit) -> Self {
+    /// Buckets of `limit`, in `shared` Redis when there is one.
+    pub fn new(limit: RateLimit, shared: Option<Redis>) -> Self {
+        let limiter = |name, limit| Limiter::new(name, limit, shared.clone());
         Self {
-            credentials: Buckets::new(limit),
-            recovery: Buckets::new(limit),
-            strength: Buckets::new(limit.times(4)),
-            hashing: Buckets::new(limit),
-            hashing_accounts: Buckets::new(limit.per_account()),
+            credentials: limiter("credentials", limit),
+            recovery: limiter("recovery", limit),
+            strength: limiter("strength", limit.times(4)),
+            hashing: limiter("hashing", limit),
+            hashing_accounts: Limiter::new("hashing-account", limit.per_account(), shared.clone()),
         }
     }
 
-    fn of(&self, bucket: Bucket) -> &Buckets<IpAddr> {
+    fn of(&self, bucket: Bucket) -> &Limiter<IpAddr> {
         match bucket {
             Bucket::Credentials => &self.credentials,
             Bucket::Recovery => &self.recovery,
@@ -79,24 +83,25 @@ impl Throttles {
 
     /// Whether a request to a `bucket` route from `ip` may go ahead (a token is
     /// taken); else how many seconds to wait.
-    pub fn admit(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
-        self.of(bucket).take(ip)
+    pub async fn admit(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
+        self.of(bucket).take(ip).await
     }
 
     /// Counts how a request from `ip` was answered: on credential routes, a success
     /// gives its token back.
-    pub fn answered(&self, bucket: Bucket, ip: IpAddr, succeeded: bool) {
+    pub async fn answered(&self, bucket: Bucket, ip: IpAddr, succeeded: bool) {
         if bucket == Bucket::Credentials && succeeded {
-            self.credentials.give_back(ip);
+            self.credentials.give_back(ip).await;
         }
     }
 
     /// Spends one of `account_id`'s hashing tokens.
-    pub fn hashing_for(&self, account_id: i32) -> Result<(), u64> {
-        self.hashing_accounts.take(account_id)
+    pub async fn hashing_for(&self, account_id: i32) -> Result<(), u64> {
+        self.hashing_accounts.take(account_id).await
     }
 
-    /// Drops buckets that are full again, so memory follows the active clients.
+    /// Drops this instance's buckets that are full again, so memory follows the
+    /// active clients.
     pub fn forget_idle(&self) {
         for buckets in [
             &self.credentials,

@@ -536,3 +536,45 @@ db_test!(
         assert!(!text.contains("secret pass") && !text.contains("horse"));
     }
 );
+
+/// `REDIS_URL` for the deployment tests: `TEST_REDIS_URL`, default the local Redis.
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Two instances behind one address (a load balancer's round robin): with Redis they
+/// share one bucket per client, so the client gets the burst once, not once per
+/// instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_redis_share_the_failed_login_limit() {
+    let apps = TestApp::spawn_together(Backend::Sqlite, 2, |s| {
+        s.limits.rate = RateLimit {
+            per_minute: 6,
+            burst: 3,
+        };
+        s.redis_url = Some(redis_url().into());
+    })
+    .await;
+    let clients: Vec<Client> = apps.iter().map(TestApp::client).collect();
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(clients[i % 2].login("nobody", WRONG).await.status());
+    }
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    let limited = StatusCode::TOO_MANY_REQUESTS;
+    assert_eq!(
+        statuses,
+        [
+            unauthorized,
+            unauthorized,
+            unauthorized,
+            limited,
+            limited,
+            limited
+        ],
+        "the burst of 3 holds for the whole deployment"
+    );
+}

@@ -152,7 +152,7 @@ async fn the_embedded_database_logs_ahead_so_readers_never_wait() {
 /// Three instances started at once on a fresh database: one migrates, the others
 /// wait for its lock, and all serve the same accounts.
 async fn instances_started_together_migrate_once(backend: Backend) {
-    let apps = TestApp::spawn_together(backend, 3).await;
+    let apps = TestApp::spawn_together(backend, 3, |_| {}).await;
     let first = apps[0].client();
     first.signup_ok(&account("ada")).await;
     for app in &apps {

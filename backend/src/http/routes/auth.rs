@@ -248,7 +248,7 @@ pub async fn update_me(
     current: CurrentUser,
     body: web::Json<UpdateProfileRequest>,
 ) -> Result<web::Json<User>, ApiError> {
-    spend_hashing(&state, current.user.id)?;
+    spend_hashing(&state, current.user.id).await?;
     let changes = UserChanges {
         profile: body.validate().map_err(ApiError::Validation)?,
         ..UserChanges::default()
@@ -279,7 +279,7 @@ pub async fn change_password(
     current: CurrentUser,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    spend_hashing(&state, current.user.id)?;
+    spend_hashing(&state, current.user.id).await?;
     let me = accounts::to_api(current.user.clone());
     let request = body.clone();
     let new_password = off_thread(move || request.validate(&me)).await?;

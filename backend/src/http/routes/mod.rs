@@ -34,11 +34,15 @@ where
 
 /// Spends one of `account_id`'s hashing tokens, or refuses with 429: one account
 /// cannot keep the hashing pool busy, whichever addresses it comes from.
-pub fn spend_hashing(state: &AppState, account_id: i32) -> Result<(), ApiError> {
-    state.throttles.hashing_for(account_id).map_err(|seconds| {
-        tracing::warn!(account_id, "hashing budget of the account spent");
-        ApiError::TooManyRequests(seconds)
-    })
+pub async fn spend_hashing(state: &AppState, account_id: i32) -> Result<(), ApiError> {
+    state
+        .throttles
+        .hashing_for(account_id)
+        .await
+        .map_err(|seconds| {
+            tracing::warn!(account_id, "hashing budget of the account spent");
+            ApiError::TooManyRequests(seconds)
+        })
 }
 
 /// The method and full path of every throttled route, from the modules' own lists.

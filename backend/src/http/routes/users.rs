@@ -95,7 +95,7 @@ pub async fn create_user(
     admin: AdminUser,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    spend_hashing(&state, admin.user.id)?;
+    spend_hashing(&state, admin.user.id).await?;
     let role = body.role.unwrap_or(Role::User);
     let body = body.into_inner();
     let account = off_thread(move || body.account.validate()).await?;
@@ -171,7 +171,7 @@ pub async fn update_user(
 ) -> Result<web::Json<User>, ApiError> {
     let id = account.id;
     policy::check_update(&current.user, id, &body)?;
-    spend_hashing(&state, current.user.id)?;
+    spend_hashing(&state, current.user.id).await?;
     let target = match id == current.user.id {
         true => current.user.clone(),
         false => accounts::get(&state.db, id).await?,

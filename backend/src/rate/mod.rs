@@ -1,10 +1,13 @@
 //! Token buckets in memory, one per key (an address, an account, a device): the
 //! throttles of the HTTP layer and the login budget of `auth` are built on them.
+//! [`shared`] holds the same buckets in Redis for a deployment of several instances.
 //!
 //! Written here rather than taken from `governor`: its GCRA cannot give a token
 //! back, which buckets charged only for failures (or only for successes) need. Idle
 //! buckets (full again) are swept, and each map holds at most [`MAX_KEYS`] keys, so
 //! memory stays bounded however many clients call.
+
+pub mod shared;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -71,6 +74,10 @@ impl<K: Hash + Eq + Copy> Buckets<K> {
             limit,
             map: Mutex::default(),
         }
+    }
+
+    pub fn limit(&self) -> RateLimit {
+        self.limit
     }
 
     fn capacity(&self) -> f64 {
