@@ -140,6 +140,15 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 const MIGRATION_LOCK: &str = "user_management_migrations";
 const MIGRATION_LOCK_WAIT_SECONDS: u32 = 120;
 
+/// Whether the database would serve real queries: a read of an application table
+/// (a Galera node that left the primary component still answers `SELECT 1`, but
+/// refuses tables).
+pub async fn check_ready(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT id FROM users LIMIT 1")
+        .await?;
+    Ok(())
+}
+
 /// How many migrations have not run yet.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.len())

@@ -169,3 +169,29 @@ async fn instances_started_together_migrate_once_on_mysql() {
 async fn instances_started_together_migrate_once_on_sqlite() {
     instances_started_together_migrate_once(Backend::Sqlite).await;
 }
+
+/// `/ready` reads an application table: a database that still answers `SELECT 1`
+/// but not the app's queries (a Galera node out of the primary component) is not ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_fails_when_the_tables_cannot_be_read() {
+    let app = TestApp::spawn(Backend::Mysql).await;
+    let client = app.client();
+    assert_eq!(client.get("/ready").await.status(), 200);
+    let outside = Database::connect(app.database_url()).await.unwrap();
+    outside
+        .execute_unprepared("RENAME TABLE users TO users_away")
+        .await
+        .unwrap();
+    let res = client.get("/ready").await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        client.get("/health").await.status(),
+        200,
+        "alive all the same"
+    );
+    outside
+        .execute_unprepared("RENAME TABLE users_away TO users")
+        .await
+        .unwrap();
+    assert_eq!(client.get("/ready").await.status(), 200);
+}

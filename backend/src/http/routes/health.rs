@@ -1,7 +1,6 @@
 //! Probes for load balancers and orchestrators, outside `/api/v1`.
 
 use actix_web::web;
-use sea_orm::ConnectionTrait;
 use shared::{ErrorResponse, HealthStatus};
 
 use crate::http::error::ApiError;
@@ -24,7 +23,7 @@ pub async fn health() -> web::Json<HealthStatus> {
     })
 }
 
-/// Readiness: the database answers. The detail shows the outgoing mail queues (a
+/// Readiness: the database serves the application's tables. The detail shows the outgoing mail queues (a
 /// full one drops messages: see `dropped`).
 #[utoipa::path(
     get, path = "/ready", tag = "health",
@@ -34,9 +33,7 @@ pub async fn health() -> web::Json<HealthStatus> {
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
-    state
-        .db
-        .execute_unprepared("SELECT 1")
+    crate::db::check_ready(&state.db)
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
     Ok(web::Json(HealthStatus {
