@@ -2,7 +2,7 @@
 //! once than the machine has cores, so a burst queues instead of starving the async
 //! workers or exhausting memory (each hash takes 19 MiB). Some permits are kept for
 //! logins ([`Lane::Login`]). The 19 MiB are allocated once per permit and reused
-//! ([`Memory`]): freed and reallocated each time, glibc would raise its mmap
+//! (`Memory`): freed and reallocated each time, glibc would raise its mmap
 //! threshold past them and keep a copy in every blocking thread's arena.
 //!
 //! Accounts imported from the old app may still hold any hash passlib's default
