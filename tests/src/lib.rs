@@ -5,6 +5,7 @@
 mod app;
 mod client;
 mod mail_sink;
+mod relay;
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use shared::{AuditPage, SignupRequest};
 pub use crate::app::{Backend, TestApp, TestAppBuilder, mysql_url};
 pub use crate::client::Client;
 pub use crate::mail_sink::{MailSink, ReceivedMail};
+pub use crate::relay::Relay;
 
 /// Runs one test body against one backend. Each `db_test!` expands to two tests,
 /// `<name>::sqlite` and `<name>::mysql`.

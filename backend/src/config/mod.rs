@@ -17,8 +17,8 @@ use crate::auth::lockout::LockoutPolicy;
 use crate::db::DatabaseSettings;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::origins::normalize_origin;
-use crate::http::throttle::RateLimit;
 use crate::mail::MailSettings;
+use crate::rate::RateLimit;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -168,10 +168,10 @@ impl Settings {
                 "REDIS_URL",
                 || None,
                 |url| {
-                    (url.starts_with("redis://") || url.starts_with("rediss://"))
+                    url.starts_with("redis://")
                         .then(|| Some(SecretString::from(url.to_owned())))
                 },
-                "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379",
+                "must start with redis:// (TLS is not supported), e.g. redis://127.0.0.1:6379",
             )?,
             maintenance_every: Duration::from_secs(10 * 60),
             accounts: accounts(&env)?,

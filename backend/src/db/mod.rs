@@ -97,7 +97,13 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
 /// Applies pending migrations exactly once however many instances start at once: the
 /// first takes a database-wide lock (MySQL `GET_LOCK`, SQLite's write lock), the
 /// others wait for it and then find nothing to do.
+///
+/// With nothing pending no lock is taken, so restarts never wait (and work on a
+/// Galera cluster, which refuses `GET_LOCK`: there, run `backend migrate` once first).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if pending_migrations(db).await? == 0 {
+        return Ok(());
+    }
     let migrated = match db.get_database_backend() {
         DbBackend::Sqlite => {
             // The whole run is one write transaction: a second process waits on the
@@ -111,7 +117,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
         _ => {
             // MySQL DDL commits on its own, so a named lock on one pinned connection
-            // (a transaction holds it) serialises the instances instead.
+            // (a transaction holds it) serialises the instances instead. It is
+            // released below on every path that returns; a panic ends the process,
+            // and the connection with it.
             let holder = db.begin().await?;
             let got: Option<i64> = holder
                 .query_one_raw(Statement::from_string(
@@ -119,7 +127,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
                     format!("SELECT GET_LOCK('{MIGRATION_LOCK}', {MIGRATION_LOCK_WAIT_SECONDS})"),
                 ))
                 .await?
-                .and_then(|row| row.try_get_by_index(0).ok());
+                .map(|row| row.try_get_by_index(0))
+                .transpose()?;
             if got != Some(1) {
                 anyhow::bail!(
                     "another instance held the migration lock for {MIGRATION_LOCK_WAIT_SECONDS} s"
@@ -224,12 +233,17 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 /// MySQL's error *numbers* (`code()` is the SQLSTATE there, `40001` or `HY000`):
 /// 1213 deadlock (also a Galera certification conflict), 1205 lock wait timeout,
 /// 1047 a Galera node not ready, 1180 a commit refused off the primary component,
-/// 1053 server shutdown. SQLite's extended result codes: 5/517 busy, 6 locked.
+/// 1053 server shutdown. SQLite: busy (5) and locked (6), extended codes included.
 fn is_transient(err: &dyn sea_orm::sqlx::error::DatabaseError) -> bool {
     use sea_orm::sqlx::mysql::MySqlDatabaseError;
     if let Some(mysql) = err.try_downcast_ref::<MySqlDatabaseError>() {
         return [1213, 1205, 1047, 1180, 1053].contains(&mysql.number());
     }
-    let code = err.code().unwrap_or_default();
-    ["5", "517", "6"].contains(&code.as_ref())
+    // The primary code is the low byte of an extended one (517 BUSY_SNAPSHOT, 261
+    // BUSY_RECOVERY, 773 BUSY_TIMEOUT, 262 LOCKED_SHAREDCACHE).
+    let code = err
+        .code()
+        .and_then(|c| c.parse::<u32>().ok())
+        .unwrap_or_default();
+    [5, 6].contains(&(code & 0xff))
 }

@@ -578,3 +578,44 @@ async fn instances_sharing_redis_share_the_failed_login_limit() {
         "the burst of 3 holds for the whole deployment"
     );
 }
+
+/// Redis going away (its host cut off) fails no request and costs each at most a
+/// moment: the instances fall back to their own buckets until it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_fails_no_request() {
+    let upstream = redis_url();
+    let relay = Relay::start(upstream.trim_start_matches("redis://").to_owned()).await;
+    let relayed = format!("redis://127.0.0.1:{}", relay.port);
+    let app = TestApp::builder(Backend::Sqlite)
+        .with(move |s| {
+            s.limits.rate = RateLimit {
+                per_minute: 6,
+                burst: 3,
+            };
+            s.redis_url = Some(relayed.into());
+        })
+        .spawn()
+        .await;
+    let client = app.client();
+    client.signup_ok(&account("ada")).await;
+    relay.cut();
+    let started = std::time::Instant::now();
+    client.login_ok("ada", PASSWORD).await;
+    for _ in 0..3 {
+        assert_eq!(
+            client.login("ada", WRONG).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        client.login("ada", WRONG).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the instance's own bucket holds meanwhile"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "5 requests took {:?}",
+        started.elapsed()
+    );
+    relay.restore();
+}

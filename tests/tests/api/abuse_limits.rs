@@ -399,7 +399,7 @@ db_test!(
         let script = app.client_without_origin();
         let started = Instant::now();
         let mut statuses = Vec::new();
-        for _ in 0..12 {
+        for _ in 0..14 {
             let res = script
                 .post(
                     "/api/v1/auth/token",
@@ -415,7 +415,10 @@ db_test!(
         // 10 at once, then one every 2 s (30 a minute).
         let refilled = (started.elapsed().as_secs_f64() / 2.0).ceil() as usize;
         assert!((10..=10 + refilled).contains(&ok), "{statuses:?}");
-        assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+        assert!(
+            statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+            "12 in a row get past the budget: {statuses:?}"
+        );
         // The owner's known browser and other accounts are not held up.
         owner.login_ok("ada", PASSWORD).await;
         app.client().login_ok("bob", PASSWORD).await;

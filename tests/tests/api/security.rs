@@ -387,31 +387,13 @@ async fn a_dead_database_gives_fast_503s() {
         .rsplit_once('@')
         .map_or(upstream.trim_start_matches("mysql://"), |(_, host)| host)
         .to_owned();
-    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay_port = relay.local_addr().unwrap().port();
-    let (cut_tx, cut_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        loop {
-            let (mut inbound, _) = relay.accept().await.unwrap();
-            let mut cut = cut_rx.clone();
-            if *cut.borrow() {
-                continue;
-            }
-            let addr = upstream_addr.clone();
-            tokio::spawn(async move {
-                let mut outbound = tokio::net::TcpStream::connect(addr).await.unwrap();
-                tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                    _ = cut.changed() => {}
-                }
-            });
-        }
-    });
+    let relay = Relay::start(upstream_addr).await;
     let relayed = format!(
-        "{}127.0.0.1:{relay_port}",
+        "{}127.0.0.1:{}",
         upstream
             .rsplit_once('@')
-            .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@"))
+            .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@")),
+        relay.port
     );
     let app = TestApp::builder(Backend::Mysql)
         .mysql_url(&relayed)
@@ -420,7 +402,7 @@ async fn a_dead_database_gives_fast_503s() {
     let (admin, _) = app.admin().await;
     assert_eq!(admin.get("/ready").await.status(), StatusCode::OK);
 
-    cut_tx.send(true).unwrap();
+    relay.cut();
     for path in ["/ready", "/api/v1/users"] {
         let started = std::time::Instant::now();
         let (status, error) = error_of(admin.get(path).await).await;
@@ -437,5 +419,5 @@ async fn a_dead_database_gives_fast_503s() {
         "liveness does not need the database"
     );
     // Reconnect so the test database can be dropped through the relay.
-    cut_tx.send(false).unwrap();
+    relay.restore();
 }
