@@ -15,21 +15,32 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// "Showing 21–40 of 1,320" for page `page` of `per_page` items, `shown` on it.
-pub fn range_summary(page: u64, per_page: u64, shown: usize, total: u64, noun: &str) -> String {
+/// "Showing 21–40 of 1,320" for page `page` of `per_page` items, `shown` on it; a
+/// count that stopped at its cap (`exact` false) reads "10,000+".
+pub fn range_summary(
+    page: u64,
+    per_page: u64,
+    shown: usize,
+    (total, exact): (u64, bool),
+    noun: &str,
+) -> String {
+    let total_text = if exact {
+        thousands(total)
+    } else {
+        format!("{}+", thousands(total))
+    };
     if total == 0 {
         return format!("No {noun}");
     }
     if shown == 0 {
-        return format!("Nothing on this page ({} in all)", thousands(total));
+        return format!("Nothing on this page ({total_text} in all)");
     }
     let first = (page - 1) * per_page + 1;
     let last = first + shown as u64 - 1;
     format!(
-        "Showing {}–{} of {}",
+        "Showing {}–{} of {total_text}",
         thousands(first),
         thousands(last),
-        thousands(total)
     )
 }
 
@@ -57,13 +68,17 @@ mod tests {
     #[test]
     fn summaries() {
         assert_eq!(
-            range_summary(2, 20, 20, 1320, "users"),
+            range_summary(2, 20, 20, (1320, true), "users"),
             "Showing 21–40 of 1,320"
         );
-        assert_eq!(range_summary(1, 20, 0, 0, "users"), "No users");
+        assert_eq!(range_summary(1, 20, 0, (0, true), "users"), "No users");
         assert_eq!(
-            range_summary(9, 20, 0, 3, "users"),
+            range_summary(9, 20, 0, (3, true), "users"),
             "Nothing on this page (3 in all)"
+        );
+        assert_eq!(
+            range_summary(1, 20, 20, (10_000, false), "users"),
+            "Showing 1–20 of 10,000+"
         );
     }
 }

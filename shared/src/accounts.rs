@@ -475,11 +475,18 @@ impl From<&ListUsers> for ListUsersQuery {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct UserPage {
     pub items: Vec<User>,
-    /// Matching users across all pages.
+    /// Matching users across all pages, counted up to [`LIST_TOTAL_CAP`]: past it the
+    /// count stops there and `total_exact` is false ("10,000+").
     pub total: u64,
+    /// Whether `total` is the exact count.
+    pub total_exact: bool,
     pub page: u64,
     pub per_page: u64,
 }
+
+/// The most matches a list counts exactly; beyond it a count would cost as much as
+/// the table is large.
+pub const LIST_TOTAL_CAP: u64 = 10_000;
 
 #[cfg(test)]
 mod tests {

@@ -3,9 +3,9 @@
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
-use shared::{ListUsers, SortKey};
+use shared::{LIST_TOTAL_CAP, ListUsers, SortKey};
 
 use super::{AccountError, UniqueValues};
 use crate::db::entity::user::{self, Column, Entity as Users};
@@ -50,7 +50,9 @@ pub struct ListScope {
     pub only: Option<i32>,
 }
 
-/// One page of accounts and the number matching in all.
+/// One page of accounts and the number matching in all, counted up to
+/// [`LIST_TOTAL_CAP`] + 1 (so the count costs at most that many index entries, however
+/// large the table).
 pub async fn list(
     db: &DatabaseConnection,
     params: &ListUsers,
@@ -71,19 +73,42 @@ pub async fn list(
     } else {
         Order::Asc
     };
-    let column = match params.sort.key {
-        SortKey::Username => Column::Username,
-        SortKey::Email => Column::Email,
-        SortKey::CreatedAt => Column::CreatedAt,
-        SortKey::LastLoginAt => Column::LastLoginAt,
+    // Usernames and emails are unique, so they order on their own, and MySQL walks
+    // their unique index; the times need the id to break ties (their indexes end in it).
+    let (column, unique) = match params.sort.key {
+        SortKey::Username => (Column::Username, true),
+        SortKey::Email => (Column::Email, true),
+        SortKey::CreatedAt => (Column::CreatedAt, false),
+        SortKey::LastLoginAt => (Column::LastLoginAt, false),
     };
-    let page = select
-        .clone()
-        .order_by(column, order.clone())
-        .order_by(Column::Id, order)
+    let mut page = select.clone().order_by(column, order.clone());
+    if !unique {
+        page = page.order_by(Column::Id, order);
+    }
+    let page = page
         .offset((params.page - 1) * params.per_page)
         .limit(params.per_page);
-    tokio::try_join!(page.all(db), select.count(db))
+    tokio::try_join!(page.all(db), count_up_to(db, select, LIST_TOTAL_CAP + 1))
+}
+
+/// How many rows `select` matches, counting no further than `cap`.
+async fn count_up_to(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<Users>,
+    cap: u64,
+) -> Result<u64, DbErr> {
+    let capped = select
+        .select_only()
+        .column(Column::Id)
+        .limit(cap)
+        .into_query();
+    let count = sea_orm::sea_query::SelectStatement::new()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from_subquery(capped, "capped")
+        .to_owned();
+    let row = db.query_one(&count).await?;
+    let n: i64 = row.map_or(Ok(0), |row| row.try_get("", "n"))?;
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// Case-insensitive prefix match (the columns collate case-insensitively), so every

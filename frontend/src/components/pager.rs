@@ -10,6 +10,9 @@ pub fn Pager(
     per_page: u64,
     total: u64,
     on_page: Callback<u64>,
+    /// `total` is a capped count: there are more pages than it shows.
+    #[prop(optional)]
+    more: bool,
     /// Gives the buttons the `prev-page` and `next-page` test ids.
     #[prop(optional)]
     testids: bool,
@@ -20,7 +23,7 @@ pub fn Pager(
         <nav class="pager" aria-label="Pages">
             <button type="button" class="button" data-testid=testid("prev-page") disabled={ page <= 1 }
                 on:click=move |_| on_page.run(page - 1)>"Previous"</button>
-            <span>{format!("Page {page} of {last}")}</span>
+            <span>{format!("Page {page} of {last}{}", if more { "+" } else { "" })}</span>
             <button type="button" class="button" data-testid=testid("next-page") disabled={ page >= last }
                 on:click=move |_| on_page.run(page + 1)>"Next"</button>
         </nav>

@@ -30,7 +30,7 @@ pub fn AuditPage() -> impl IntoView {
             <AuditFilters query=query on_apply=Callback::new(move |next: AuditQuery| go(&next))/>
             <AsyncView resource=events loading="Loading events…" error_testid="audit-error" let:page>
                 <p class="summary" data-testid="audit-summary">
-                    {range_summary(page.page, page.per_page, page.items.len(), page.total, "events")}
+                    {range_summary(page.page, page.per_page, page.items.len(), (page.total, true), "events")}
                 </p>
                 {if page.items.is_empty() {
                     view! { <p class="empty" data-testid="empty-state">"No events match."</p> }.into_any()

@@ -76,7 +76,7 @@ pub fn UsersPage() -> impl IntoView {
             <UserFilters list=list on_change=go names_only=!session.is_admin()/>
             <AsyncView resource=users loading="Loading users…" loading_testid="loading" let:page>
                 <p class="summary" data-testid="summary">
-                    {range_summary(page.page, page.per_page, page.items.len(), page.total, "users")}
+                    {range_summary(page.page, page.per_page, page.items.len(), (page.total, page.total_exact), "users")}
                 </p>
                 {if page.items.is_empty() {
                     let text = match list.get_untracked().q {
@@ -90,7 +90,7 @@ pub fn UsersPage() -> impl IntoView {
                             admin=session.is_admin() me=session.user_id()/>
                     }.into_any()
                 }}
-                <Pager page=page.page per_page=page.per_page total=page.total on_page=on_page testids=true/>
+                <Pager page=page.page per_page=page.per_page total=page.total more=!page.total_exact on_page=on_page testids=true/>
             </AsyncView>
             <DeleteUserDialog open=to_delete on_confirm=Callback::new(move |user: User| { delete.dispatch(user); })/>
         </section>

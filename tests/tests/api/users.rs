@@ -1,6 +1,7 @@
 //! `/api/v1/users`: listing, search, sorting, and the role matrix.
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use shared::{Role, User, UserPage};
 
@@ -41,6 +42,49 @@ db_test!(list_paginates_with_totals, |db| async move {
         (1, 20, 12)
     );
 });
+
+db_test!(
+    a_count_beyond_the_cap_stops_there_and_says_so,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let (admin, _) = app.admin().await;
+        // 10,050 accounts written straight into the table (the API would take minutes).
+        let database = sea_orm::Database::connect(app.database_url())
+            .await
+            .unwrap();
+        let seed = "INSERT INTO users (first_name, last_name, username, email, mobile, \
+        password_hash, role, created_at, updated_at, failed_logins) \
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050) \
+        SELECT 'Bulk', 'Seeded', CONCAT('bulk', i), CONCAT('bulk', i, '@example.net'), \
+        CONCAT('+1444', LPAD(i, 7, '0')), 'x', 'user', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0 FROM n";
+        let seed = match db {
+            Backend::Mysql => seed.to_owned(),
+            // SQLite spells it with `||` and printf.
+            Backend::Sqlite => seed
+                .replace("CONCAT('bulk', i)", "'bulk' || i")
+                .replace(
+                    "CONCAT('bulk', i, '@example.net')",
+                    "'bulk' || i || '@example.net'",
+                )
+                .replace("CONCAT('+1444', LPAD(i, 7, '0'))", "printf('+1444%07d', i)"),
+        };
+        let txn = sea_orm::TransactionTrait::begin(&database).await.unwrap();
+        if db == Backend::Mysql {
+            // MariaDB stops recursion at 1,000 by default.
+            txn.execute_unprepared("SET SESSION max_recursive_iterations = 20000")
+                .await
+                .unwrap();
+        }
+        txn.execute_unprepared(&seed).await.unwrap();
+        txn.commit().await.unwrap();
+        let all = admin.list_users_ok("").await;
+        assert_eq!((all.total, all.total_exact), (10_000, false));
+        assert_eq!(all.items.len(), 20);
+        let few = admin.list_users_ok("?q=bulk1005").await;
+        // bulk1005 and bulk10050 begin with it.
+        assert_eq!((few.total, few.total_exact), (2, true));
+    }
+);
 
 db_test!(
     list_searches_names_addresses_and_mobile_by_prefix,

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 use shared::{
-    AuditAction, CreateUserRequest, DeviceState, ErrorResponse, ListUsersQuery, LockoutState, Role,
-    UpdateUserRequest, User, UserPage,
+    AuditAction, CreateUserRequest, DeviceState, ErrorResponse, LIST_TOTAL_CAP, ListUsersQuery,
+    LockoutState, Role, UpdateUserRequest, User, UserPage,
 };
 
 use super::changes::{change_account, welcome};
@@ -70,7 +70,8 @@ pub async fn list_users(
     let shown = |user| policy::shown_to(&current.user, state.directory, accounts::to_api(user));
     Ok(web::Json(UserPage {
         items: items.into_iter().map(shown).collect(),
-        total,
+        total: total.min(LIST_TOTAL_CAP),
+        total_exact: total <= LIST_TOTAL_CAP,
         page: params.page,
         per_page: params.per_page,
     }))
