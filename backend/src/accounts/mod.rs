@@ -16,7 +16,7 @@ use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User};
 
 pub use self::admins::{any_admin, close_first_admin_claim, first_admin_settled};
 pub use self::query::{
-    ListScope, find, find_by_email, find_by_login, get, list, replace_password_hash,
+    ListScope, find, find_by_email, find_by_login, get, list, list_queries, replace_password_hash,
     some_legacy_hashes,
 };
 use crate::auth::lockout;

@@ -1,6 +1,6 @@
 //! Reading accounts: by id, by login name, and the searchable, sortable list.
 
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::{Expr, LikeExpr, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -58,6 +58,21 @@ pub async fn list(
     params: &ListUsers,
     scope: ListScope,
 ) -> Result<(Vec<user::Model>, u64), DbErr> {
+    let (page, count) = list_queries(params, scope);
+    let count = async {
+        let row = db.query_one(&count).await?;
+        let n: i64 = row.map_or(Ok(0), |row| row.try_get("", "n"))?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    };
+    tokio::try_join!(page.all(db), count)
+}
+
+/// The two statements of a list: the page, and the capped count. Public so a test
+/// can pin their query plans (EXPLAIN) on each database.
+pub fn list_queries(
+    params: &ListUsers,
+    scope: ListScope,
+) -> (sea_orm::Select<Users>, SelectStatement) {
     let mut select = Users::find();
     if let Some(id) = scope.only {
         select = select.filter(Column::Id.eq(id));
@@ -88,27 +103,16 @@ pub async fn list(
     let page = page
         .offset((params.page - 1) * params.per_page)
         .limit(params.per_page);
-    tokio::try_join!(page.all(db), count_up_to(db, select, LIST_TOTAL_CAP + 1))
-}
-
-/// How many rows `select` matches, counting no further than `cap`.
-async fn count_up_to(
-    db: &DatabaseConnection,
-    select: sea_orm::Select<Users>,
-    cap: u64,
-) -> Result<u64, DbErr> {
     let capped = select
         .select_only()
         .column(Column::Id)
-        .limit(cap)
+        .limit(LIST_TOTAL_CAP + 1)
         .into_query();
-    let count = sea_orm::sea_query::SelectStatement::new()
+    let count = SelectStatement::new()
         .expr_as(Expr::cust("COUNT(*)"), "n")
         .from_subquery(capped, "capped")
         .to_owned();
-    let row = db.query_one(&count).await?;
-    let n: i64 = row.map_or(Ok(0), |row| row.try_get("", "n"))?;
-    Ok(u64::try_from(n).unwrap_or_default())
+    (page, count)
 }
 
 /// Case-insensitive prefix match (the columns collate case-insensitively), so every
