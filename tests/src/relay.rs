@@ -21,8 +21,9 @@ impl Relay {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     return;
                 };
+                // Marks the state seen, so only a later change ends this connection.
                 let mut cut = cut_rx.clone();
-                if *cut.borrow() {
+                if *cut.borrow_and_update() {
                     continue;
                 }
                 let upstream = upstream.clone();

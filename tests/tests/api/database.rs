@@ -195,3 +195,96 @@ async fn ready_fails_when_the_tables_cannot_be_read() {
         .unwrap();
     assert_eq!(client.get("/ready").await.status(), 200);
 }
+
+/// The database host goes away for 10 s while an admin keeps creating accounts: every
+/// answer meanwhile is a quick 503, the process stays up, the first request after the
+/// database is back succeeds within 2 s, and every account that got a 201 is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_gives_quick_503s_and_loses_no_acknowledged_write() {
+    use std::time::{Duration, Instant};
+    let upstream = mysql_url();
+    let upstream_host = upstream
+        .rsplit_once('@')
+        .map_or(upstream.trim_start_matches("mysql://"), |(_, host)| host)
+        .to_owned();
+    let relay = Relay::start(upstream_host).await;
+    let credentials = upstream
+        .rsplit_once('@')
+        .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@"));
+    let relayed = format!("{credentials}127.0.0.1:{}", relay.port);
+    let app = TestApp::builder(Backend::Mysql)
+        .mysql_url(&relayed)
+        .spawn()
+        .await;
+    let (admin, _) = app.admin().await;
+
+    let mut created = Vec::new();
+    let mut create = async |i: usize| {
+        let name = format!("outage{i:03}");
+        let started = Instant::now();
+        let status = admin.create_user(&account(&name)).await.status();
+        if status == reqwest::StatusCode::CREATED {
+            created.push(name);
+        }
+        (status, started.elapsed())
+    };
+    for i in 0..5 {
+        assert_eq!(create(i).await.0, reqwest::StatusCode::CREATED);
+    }
+    relay.cut();
+    let cut_at = Instant::now();
+    let mut i = 5;
+    while cut_at.elapsed() < Duration::from_secs(10) {
+        let (status, took) = create(i).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::SERVICE_UNAVAILABLE,
+            "request {i}"
+        );
+        assert!(
+            took <= Duration::from_millis(2500),
+            "request {i} took {took:?}"
+        );
+        i += 1;
+    }
+    relay.restore();
+    let back_at = Instant::now();
+    loop {
+        let (status, _) = create(i).await;
+        i += 1;
+        if status == reqwest::StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(back_at.elapsed() < Duration::from_secs(2), "still failing");
+    }
+    assert!(
+        back_at.elapsed() <= Duration::from_secs(2),
+        "{:?}",
+        back_at.elapsed()
+    );
+    assert_eq!(
+        admin.get("/health").await.status(),
+        200,
+        "the process stayed up"
+    );
+
+    // Read past the relay: every acknowledged account is in the table.
+    let direct = format!(
+        "{}/{}",
+        mysql_url(),
+        app.database_url().rsplit('/').next().unwrap()
+    );
+    let db = Database::connect(direct).await.unwrap();
+    for name in &created {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::MySql,
+                format!("SELECT id FROM users WHERE username = '{name}'"),
+            ))
+            .await
+            .unwrap();
+        assert!(row.is_some(), "{name} was acknowledged and is gone");
+    }
+    assert_eq!(created.len(), 6, "5 before the outage, 1 after");
+}
