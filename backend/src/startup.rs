@@ -198,13 +198,19 @@ async fn calibrate_failure_floor(state: &AppState) -> anyhow::Result<()> {
     if legacy.is_empty() {
         return Ok(());
     }
+    // Side by side, as many at once as there are hashing permits: start-up waits
+    // for the slowest, not the sum.
     let lane = crate::auth::password::Lane::General;
-    for stored in legacy {
+    let checks = legacy.into_iter().map(|stored| {
         let guess = secrecy::SecretString::from("not the password".to_owned());
-        let checked = state.auth.passwords.verify_timed(lane, guess, Some(stored));
-        if let Ok((_, took)) = checked.await {
-            state.auth.failure_floor.raise(took);
-        }
+        state.auth.passwords.verify_timed(lane, guess, Some(stored))
+    });
+    for (_, took) in futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        state.auth.failure_floor.raise(took);
     }
     tracing::info!(
         floor_ms = state.auth.failure_floor.get().as_millis(),

@@ -46,6 +46,22 @@ impl Relay {
         self.cut.send_replace(true);
     }
 
+    /// A relay to the test MySQL server ([`crate::mysql_url`]) and the server URL that
+    /// reaches it through the relay (for `TestAppBuilder::mysql_url`).
+    pub async fn to_mysql() -> (Self, String) {
+        let upstream = crate::mysql_url();
+        let (credentials, host) = upstream
+            .trim_start_matches("mysql://")
+            .rsplit_once('@')
+            .map_or(("", upstream.trim_start_matches("mysql://")), |(c, h)| {
+                (c, h)
+            });
+        let relay = Self::start(host.to_owned()).await;
+        let at = if credentials.is_empty() { "" } else { "@" };
+        let relayed = format!("mysql://{credentials}{at}127.0.0.1:{}", relay.port);
+        (relay, relayed)
+    }
+
     /// Lets connections through again.
     pub fn restore(&self) {
         self.cut.send_replace(false);

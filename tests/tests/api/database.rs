@@ -202,16 +202,7 @@ async fn ready_fails_when_the_tables_cannot_be_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_gives_quick_503s_and_loses_no_acknowledged_write() {
     use std::time::{Duration, Instant};
-    let upstream = mysql_url();
-    let upstream_host = upstream
-        .rsplit_once('@')
-        .map_or(upstream.trim_start_matches("mysql://"), |(_, host)| host)
-        .to_owned();
-    let relay = Relay::start(upstream_host).await;
-    let credentials = upstream
-        .rsplit_once('@')
-        .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@"));
-    let relayed = format!("{credentials}127.0.0.1:{}", relay.port);
+    let (relay, relayed) = Relay::to_mysql().await;
     let app = TestApp::builder(Backend::Mysql)
         .mysql_url(&relayed)
         .spawn()

@@ -382,19 +382,7 @@ db_test!(responses_never_leak_internals, |db| async move {
 async fn a_dead_database_gives_fast_503s() {
     // MySQL behind a TCP relay this test can cut, standing in for the database host
     // going away while the application keeps running.
-    let upstream = mysql_url();
-    let upstream_addr = upstream
-        .rsplit_once('@')
-        .map_or(upstream.trim_start_matches("mysql://"), |(_, host)| host)
-        .to_owned();
-    let relay = Relay::start(upstream_addr).await;
-    let relayed = format!(
-        "{}127.0.0.1:{}",
-        upstream
-            .rsplit_once('@')
-            .map_or("mysql://".to_owned(), |(creds, _)| format!("{creds}@")),
-        relay.port
-    );
+    let (relay, relayed) = Relay::to_mysql().await;
     let app = TestApp::builder(Backend::Mysql)
         .mysql_url(&relayed)
         .spawn()

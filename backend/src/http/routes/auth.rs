@@ -1,6 +1,6 @@
 //! `/api/v1/auth`: signup, login and logout, API tokens, and the caller's own account.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde_json::json;
 use shared::validate::Password;
 use shared::{
@@ -13,7 +13,8 @@ use super::changes::{change_account, send_email_code, welcome};
 use super::{off_thread, spend_hashing};
 use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
-use crate::auth::session;
+use crate::auth::LoggedIn;
+use crate::auth::session::{self, Session};
 use crate::http::cookie::lifetime;
 use crate::http::error::ApiError;
 use crate::http::extract::{CurrentUser, Via, authenticate};
@@ -119,27 +120,38 @@ pub async fn login(
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let credentials = with_device(&state, &req, body.into_inner());
-    let (logged_in, session, token) = state
-        .auth
-        .log_in(&credentials, &client, SessionKind::Cookie)
-        .await?;
-    let mut response = HttpResponse::Ok();
+    let (mut response, logged_in, session, token) = log_in(
+        &state,
+        &req,
+        &client,
+        body.into_inner(),
+        SessionKind::Cookie,
+    )
+    .await?;
     response.cookie(state.cookie.for_new_session(token, &session));
-    if let Some(device) = &logged_in.new_device_token {
-        response.cookie(state.cookie.device(device));
-    }
     Ok(response.json(accounts::to_api(logged_in.user)))
 }
 
-/// The device token from the body, else from the device cookie.
-fn with_device(state: &AppState, req: &HttpRequest, mut credentials: LoginRequest) -> LoginRequest {
+/// What login and token share: the device token from the body, else from the device
+/// cookie; the login; a 200 that sets the device cookie for a new device.
+async fn log_in(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &ClientInfo,
+    mut credentials: LoginRequest,
+    kind: SessionKind,
+) -> Result<(HttpResponseBuilder, LoggedIn, Session, String), ApiError> {
     if credentials.device_token.is_none() {
         credentials.device_token = req
             .cookie(state.cookie.device_name())
             .map(|cookie| cookie.value().to_owned());
     }
-    credentials
+    let (logged_in, session, token) = state.auth.log_in(&credentials, client, kind).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(device) = &logged_in.new_device_token {
+        response.cookie(state.cookie.device(device));
+    }
+    Ok((response, logged_in, session, token))
 }
 
 /// End the current session.
@@ -195,15 +207,14 @@ pub async fn token(
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let credentials = with_device(&state, &req, body.into_inner());
-    let (logged_in, session, token) = state
-        .auth
-        .log_in(&credentials, &client, SessionKind::Bearer)
-        .await?;
-    let mut response = HttpResponse::Ok();
-    if let Some(device) = &logged_in.new_device_token {
-        response.cookie(state.cookie.device(device));
-    }
+    let (mut response, logged_in, session, token) = log_in(
+        &state,
+        &req,
+        &client,
+        body.into_inner(),
+        SessionKind::Bearer,
+    )
+    .await?;
     Ok(response
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {
