@@ -29,6 +29,9 @@ pub enum Command {
     CreateAdmin(CreateAdmin),
     /// Import the accounts of the old Python app's MySQL database.
     ImportLegacy(ImportLegacy),
+    /// Rebuild the search index from the accounts (after loading accounts straight
+    /// into the database, bypassing the application).
+    ReindexSearch,
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -101,6 +104,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = db::connect(&settings.database).await?;
             db::migrate(&db).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::ReindexSearch => {
+            let settings = Settings::from_env()?;
+            let db = db::connect(&settings.database).await?;
+            db::migrate(&db).await?;
+            let indexed = migration::rebuild_search_terms(&db).await?;
+            tracing::info!(indexed, "search index rebuilt");
             Ok(())
         }
         Command::CreateAdmin(args) => {

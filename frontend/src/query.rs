@@ -58,7 +58,8 @@ url_query!(ListUsersQuery {
     per_page,
     q,
     sort,
-    role
+    role,
+    cursor
 });
 url_query!(AuditQuery {
     page,

@@ -16,6 +16,9 @@ mod m20261124_000006_create_audit_events;
 mod m20261124_000007_create_legacy_imports;
 mod m20261201_000008_verify_emails;
 mod m20261201_000009_abuse_resistance;
+mod m20261202_000010_list_at_scale;
+
+pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
 pub struct Migrator;
 
@@ -32,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_create_legacy_imports::Migration),
             Box::new(m20261201_000008_verify_emails::Migration),
             Box::new(m20261201_000009_abuse_resistance::Migration),
+            Box::new(m20261202_000010_list_at_scale::Migration),
         ]
     }
 }

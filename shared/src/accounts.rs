@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{paging, string_enum};
+use crate::cursor::Cursor;
 use crate::validate::{
     Email, FieldErrors, Mobile, Password, PersonName, SecurityAnswer, SecurityQuestion, Username,
     Validator,
@@ -376,7 +377,9 @@ pub struct ListUsersQuery {
     /// Page size, 1-100 (default 20).
     #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 1, maximum = 100, example = 20))]
     pub per_page: Option<String>,
-    /// Case-insensitive prefix match on username, email, first name, last name or mobile.
+    /// Words to find: an account matches when each word starts a word of its username,
+    /// email, first name, last name or mobile (`lovelace`, `example.org`, `hopper123`,
+    /// `+4477`), case-insensitively.
     pub q: Option<String>,
     /// `username`, `email`, `created_at` (default) or `last_login_at`; prefix `-` for descending.
     #[cfg_attr(feature = "openapi", param(example = "-created_at"))]
@@ -384,6 +387,9 @@ pub struct ListUsersQuery {
     /// Only accounts with this role.
     #[cfg_attr(feature = "openapi", param(value_type = Option<Role>))]
     pub role: Option<String>,
+    /// A `next` or `prev` cursor from an earlier page of the same sort: the page after
+    /// (or before) it, read from the index however deep. Takes the place of `page`.
+    pub cursor: Option<String>,
 }
 
 /// A validated [`ListUsersQuery`].
@@ -394,6 +400,8 @@ pub struct ListUsers {
     pub q: Option<String>,
     pub sort: Sort,
     pub role: Option<Role>,
+    /// Where to read from instead of `page` (it matches `sort`).
+    pub cursor: Option<Cursor>,
 }
 
 impl Default for ListUsers {
@@ -404,6 +412,7 @@ impl Default for ListUsers {
             q: None,
             sort: Sort::default(),
             role: None,
+            cursor: None,
         }
     }
 }
@@ -447,12 +456,30 @@ impl ListUsersQuery {
             self.role.as_deref().filter(|s| !s.trim().is_empty()),
             Role::parse,
         );
+        let cursor = match (self.cursor.as_deref().map(str::trim), sort) {
+            (Some(raw), Some(sort)) if !raw.is_empty() => v.check(
+                "cursor",
+                list_cursor(raw, sort).ok_or_else(|| Cursor::RULE.to_owned()),
+            ),
+            _ => None,
+        };
+        if let (None, Some(page), Some(per_page)) = (&cursor, page, per_page)
+            && (page - 1) * per_page >= LIST_TOTAL_CAP
+        {
+            v.fail(
+                "page",
+                format!(
+                    "reaches past the first {LIST_TOTAL_CAP} accounts: go on from there with the `next` cursor"
+                ),
+            );
+        }
         v.finish(|| ListUsers {
-            page: page.unwrap(),
+            page: cursor.as_ref().map_or(page.unwrap(), |c| c.page),
             per_page: per_page.unwrap(),
             q: q.map(str::to_owned),
             sort: sort.unwrap(),
             role,
+            cursor,
         })
     }
 }
@@ -466,8 +493,24 @@ impl From<&ListUsers> for ListUsersQuery {
             q: list.q.clone(),
             sort: (list.sort != default.sort).then(|| list.sort.to_string()),
             role: list.role.map(|r| r.as_str().to_owned()),
+            cursor: list.cursor.as_ref().map(Cursor::encode),
         }
     }
+}
+
+/// `raw` as a cursor of the user list sorted by `sort`: its value must be one that
+/// sort's column holds (a time for the times, present unless the column is nullable).
+fn list_cursor(raw: &str, sort: Sort) -> Option<Cursor> {
+    let cursor = Cursor::decode(raw).filter(|c| c.sort == sort.to_string())?;
+    let fits = match (sort.key, cursor.value.as_deref()) {
+        (SortKey::Username | SortKey::Email, value) => value.is_some(),
+        (SortKey::CreatedAt, None) => false,
+        (SortKey::CreatedAt | SortKey::LastLoginAt, Some(time)) => {
+            chrono::DateTime::parse_from_rfc3339(time).is_ok()
+        }
+        (SortKey::LastLoginAt, None) => true,
+    };
+    (fits && i32::try_from(cursor.id).is_ok()).then_some(cursor)
 }
 
 /// One page of users.
@@ -480,8 +523,13 @@ pub struct UserPage {
     pub total: u64,
     /// Whether `total` is the exact count.
     pub total_exact: bool,
+    /// The page number: counted from the first page, following cursors.
     pub page: u64,
     pub per_page: u64,
+    /// The cursor of the page after this one; null on the last page.
+    pub next: Option<String>,
+    /// The cursor of the page before this one; null on the first page.
+    pub prev: Option<String>,
 }
 
 /// The most matches a list counts exactly; beyond it a count would cost as much as

@@ -7,8 +7,10 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod common;
+pub mod cursor;
 pub mod recovery;
 pub mod registration;
+pub mod search;
 pub mod sessions;
 pub mod validate;
 
@@ -18,6 +20,7 @@ pub use auth::*;
 pub use common::{
     ErrorBody, ErrorResponse, HealthStatus, MailQueueStatus, MessageResponse, UnknownValue,
 };
+pub use cursor::Cursor;
 pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;

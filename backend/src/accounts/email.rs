@@ -141,12 +141,16 @@ impl EmailCodes {
             // The address changed since this code was sent.
             return Err(AccountError::WrongCode);
         }
+        let current_before = current.clone();
         let mut model = current.into_active_model();
         model.email = Set(row.email.clone());
         model.pending_email = Set(None);
         model.email_verified_at = Set(Some(now()));
         model.updated_at = Set(now());
         let verified = model.update(&txn).await?;
+        if super::search::changes_terms(&current_before, &verified) {
+            super::search::reindex(&txn, std::slice::from_ref(&verified)).await?;
+        }
         Verifications::delete_by_id(user_id).exec(&txn).await?;
         if proved_pending {
             recovery_flows::cancel(&txn, user_id).await?;

@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod policy;
 mod query;
 pub mod registration;
+pub mod search;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set};
@@ -16,8 +17,8 @@ use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User};
 
 pub use self::admins::{any_admin, close_first_admin_claim, first_admin_settled};
 pub use self::query::{
-    ListScope, find, find_by_email, find_by_login, get, list, list_queries, replace_password_hash,
-    some_legacy_hashes,
+    ListPage, ListScope, SearchPlan, find, find_by_email, find_by_login, get, list, list_queries,
+    replace_password_hash, some_legacy_hashes,
 };
 use crate::auth::lockout;
 use crate::auth::password::{HashError, Passwords};
@@ -152,6 +153,7 @@ pub async fn create(
             return Err(explain_duplicates(db, err, &unique, None).await);
         }
     };
+    search::reindex(&txn, std::slice::from_ref(&model)).await?;
     let model = admins::settle_first_admin(&txn, model, &creation).await?;
     if let Some(id) = creation.invitation {
         invitation::Entity::delete_by_id(id).exec(&txn).await?;
@@ -296,6 +298,9 @@ pub async fn update(
     if new_password {
         // The account's own count is reset by `apply`; the devices' here.
         lockout::clear_devices(&txn, id).await?;
+    }
+    if search::changes_terms(&before, &updated) {
+        search::reindex(&txn, std::slice::from_ref(&updated)).await?;
     }
     let changed = changed_fields(&before, &updated);
     // A code or token from a recovery started before must not outlive the password,

@@ -257,6 +257,11 @@ async fn insert(
     LegacyImports::insert_many(records)
         .exec_without_returning(&txn)
         .await?;
+    let imported = Users::find()
+        .filter(Column::Username.is_in(accepted.iter().map(|c| c.username.clone())))
+        .all(&txn)
+        .await?;
+    accounts::search::reindex(&txn, &imported).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ pub fn UserFilters(
         let mut next = list.get_untracked();
         edit(&mut next);
         next.page = 1;
+        next.cursor = None;
         on_change.run(next);
     };
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{ListUsers, ListUsersQuery, Sort, User};
+use shared::{Cursor, ListUsers, ListUsersQuery, Sort, User, UserPage};
 
 use crate::api;
 use crate::components::async_view::AsyncView;
@@ -58,9 +58,9 @@ pub fn UsersPage() -> impl IntoView {
         edit(&|l| {
             l.sort = sort;
             l.page = 1;
+            l.cursor = None;
         })
     });
-    let on_page = Callback::new(move |page| edit(&|l| l.page = page));
     let on_delete = Callback::new(move |user| to_delete.set(Some(user)));
 
     view! {
@@ -86,13 +86,38 @@ pub fn UsersPage() -> impl IntoView {
                     view! { <p class="empty" data-testid="empty-state">{text}</p> }.into_any()
                 } else {
                     view! {
-                        <UserTable users=page.items sort=sort on_sort=on_sort on_delete=on_delete
+                        <UserTable users=page.items.clone() sort=sort on_sort=on_sort on_delete=on_delete
                             admin=session.is_admin() me=session.user_id()/>
                     }.into_any()
                 }}
-                <Pager page=page.page per_page=page.per_page total=page.total more=!page.total_exact on_page=on_page testids=true/>
+                {cursor_pager(&page, list, go)}
             </AsyncView>
             <DeleteUserDialog open=to_delete on_confirm=Callback::new(move |user: User| { delete.dispatch(user); })/>
         </section>
+    }
+}
+
+/// The pager of a page of users. Back to page 1 by number; every other step follows
+/// the page's `next` or `prev` cursor, which the server reads from its index however
+/// deep the page is.
+fn cursor_pager(
+    page: &UserPage,
+    list: Memo<ListUsers>,
+    go: Callback<ListUsers>,
+) -> impl IntoView + use<> {
+    let (next, prev, current) = (page.next.clone(), page.prev.clone(), page.page);
+    let on_page = Callback::new(move |to: u64| {
+        let cursor = if to > current { &next } else { &prev };
+        let mut list = list.get_untracked();
+        list.cursor = cursor
+            .as_deref()
+            .filter(|_| to > 1)
+            .and_then(Cursor::decode);
+        list.page = if list.cursor.is_some() { to } else { 1 };
+        go.run(list);
+    });
+    view! {
+        <Pager page=page.page per_page=page.per_page total=page.total more=!page.total_exact
+            has_next=page.next.is_some() testids=true on_page=on_page/>
     }
 }

@@ -14,3 +14,4 @@ pub mod recovery_code;
 pub mod session;
 pub mod trusted_device;
 pub mod user;
+pub mod user_search_term;

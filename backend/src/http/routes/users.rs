@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 use shared::{
-    AuditAction, CreateUserRequest, DeviceState, ErrorResponse, LIST_TOTAL_CAP, ListUsersQuery,
-    LockoutState, Role, UpdateUserRequest, User, UserPage,
+    AuditAction, CreateUserRequest, Cursor, DeviceState, ErrorResponse, LIST_TOTAL_CAP,
+    ListUsersQuery, LockoutState, Role, UpdateUserRequest, User, UserPage,
 };
 
 use super::changes::{change_account, welcome};
@@ -46,9 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// List accounts, a page at a time.
 ///
-/// `q` is a case-insensitive prefix match on username, email, first name, last name or
-/// mobile ("ada lov" matches first + last name). Sorted by `created_at` unless `sort`
-/// says otherwise.
+/// `q` finds accounts where each of its words starts a word of the username, email,
+/// first name, last name or mobile, case-insensitively ("ada lov", "example.org",
+/// "hopper123"). Sorted by `created_at` unless `sort` says otherwise. `page` numbers
+/// reach the first 10,000 matches; from any page on, follow its `next` / `prev`
+/// cursors, which read from the index at any depth.
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
@@ -66,14 +68,16 @@ pub async fn list_users(
 ) -> Result<web::Json<UserPage>, ApiError> {
     let params = query.validate().map_err(ApiError::Validation)?;
     let scope = policy::list_scope(&current.user, state.directory, &params)?;
-    let (items, total) = accounts::list(&state.db, &params, scope).await?;
+    let page = accounts::list(&state.db, &params, scope).await?;
     let shown = |user| policy::shown_to(&current.user, state.directory, accounts::to_api(user));
     Ok(web::Json(UserPage {
-        items: items.into_iter().map(shown).collect(),
-        total: total.min(LIST_TOTAL_CAP),
-        total_exact: total <= LIST_TOTAL_CAP,
-        page: params.page,
+        items: page.items.into_iter().map(shown).collect(),
+        total: page.total.min(LIST_TOTAL_CAP),
+        total_exact: page.total <= LIST_TOTAL_CAP,
+        page: page.page,
         per_page: params.per_page,
+        next: page.next.as_ref().map(Cursor::encode),
+        prev: page.prev.as_ref().map(Cursor::encode),
     }))
 }
 
