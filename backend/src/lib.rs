@@ -21,6 +21,7 @@ pub mod db;
 pub mod http;
 pub mod legacy;
 pub mod mail;
+pub mod metrics;
 pub mod rate;
 pub mod recovery;
 pub mod startup;

@@ -184,6 +184,7 @@ fn state(
         origins: AllowedOrigins::new(http.public_url.as_ref(), http.allowed_origins.clone()),
         hosts: AllowedHosts::new(http.public_url.as_ref(), http.bind_addr.ip().is_loopback()),
         proxies: http.trusted_proxies.clone(),
+        metrics_token: http.metrics_token.clone(),
         throttles,
         warned_about_proxy: Default::default(),
     })

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom; a module may use its own layer and those below.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("clock", &["clock", "telemetry", "rate"]),
+    ("clock", &["clock", "telemetry", "rate", "metrics"]),
     ("db", &["db"]),
     (
         "domain",

@@ -143,6 +143,9 @@ pub struct MailQueueStatus {
     pub capacity: u64,
     /// Messages dropped because their queue was full, since start-up.
     pub dropped: u64,
+    /// Messages given up on (refused by the mail server, or still failing after the
+    /// retries), since start-up.
+    pub failed: u64,
 }
 
 /// `page` and `per_page` of a list query: absent means page 1 and `default` items.

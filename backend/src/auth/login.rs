@@ -220,7 +220,10 @@ impl Auth {
             (account, None) => Counter::Account(account.as_ref().map_or(NO_ACCOUNT, |u| u.id)),
         };
         let key = login_key(counter, &self.codes, &credentials.username);
-        self.logins.take(key).map_err(AuthError::TooManyLogins)?;
+        self.logins.take(key).map_err(|wait| {
+            crate::metrics::throttled("successful-logins");
+            AuthError::TooManyLogins(wait)
+        })?;
         let verdict = self
             .verify_password(account.as_ref(), &password, Lane::Login, counter)
             .await;
@@ -270,6 +273,7 @@ impl Auth {
             (Some(_), Verdict::Refused) => Refusal::Locked,
             (Some(_), _) => Refusal::WrongPassword,
         };
+        crate::metrics::login_failed(reason.as_str());
         // Which lockout counter the attempt ran against: an admin reading the
         // trail tells the owner's typos (a known device) from a stranger's guesses.
         let known_device = matches!(counter, Counter::Device(_));

@@ -237,6 +237,10 @@ impl Passwords {
     }
 
     async fn permit(&self, lane: Lane) -> Result<OwnedSemaphorePermit, HashError> {
+        let lane_name = match lane {
+            Lane::General => "general",
+            Lane::Login => "login",
+        };
         let acquire = async {
             match lane {
                 Lane::General => self.general.clone().acquire_owned().await,
@@ -248,9 +252,10 @@ impl Passwords {
             }
         };
         let permit = match self.wait {
-            Some(wait) => tokio::time::timeout(wait, acquire)
-                .await
-                .map_err(|_| HashError::Saturated)?,
+            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
+                crate::metrics::hashing_saturated(lane_name);
+                HashError::Saturated
+            })?,
             None => acquire.await,
         };
         Ok(permit.context("password hashing pool closed")?)
@@ -261,9 +266,18 @@ impl Passwords {
         lane: Lane,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
+        let asked = std::time::Instant::now();
         let permit = self.permit(lane).await?;
+        let running = crate::metrics::hashing_started(
+            match lane {
+                Lane::General => "general",
+                Lane::Login => "login",
+            },
+            asked.elapsed(),
+        );
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _running = running;
             work()
         })
         .await

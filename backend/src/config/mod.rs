@@ -56,6 +56,9 @@ pub struct HttpSettings {
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// The bearer token `GET /metrics` asks of scrapers that are not on this machine
+    /// (`METRICS_TOKEN`); without one, only loopback clients may scrape.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Clone)]
@@ -241,12 +244,19 @@ fn http<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<HttpSettings, Con
             "must be true when PUBLIC_URL is https",
         ));
     }
+    let metrics_token = env.parsed(
+        "METRICS_TOKEN",
+        || None,
+        |token| (token.len() >= 16).then(|| Some(SecretString::from(token.to_owned()))),
+        "must be at least 16 characters (a random token the scraper sends as a bearer token)",
+    )?;
     Ok(HttpSettings {
         cookie_secure,
         bind_addr,
         public_url,
         allowed_origins,
         trusted_proxies: TrustedProxies::new(proxies),
+        metrics_token,
     })
 }
 

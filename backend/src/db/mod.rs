@@ -247,3 +247,41 @@ fn is_transient(err: &dyn sea_orm::sqlx::error::DatabaseError) -> bool {
         .unwrap_or_default();
     [5, 6].contains(&(code & 0xff))
 }
+
+/// The connection pool as it is now, for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub idle: u64,
+    pub in_use: u64,
+    pub max: u64,
+    /// How long getting a connection took just now (`None`: none came within a
+    /// second).
+    pub acquire: Option<std::time::Duration>,
+}
+
+/// Samples the pool: its counts, and the time to get (and give back) a connection.
+pub async fn pool_stats(db: &DatabaseConnection) -> PoolStats {
+    async fn sample<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> PoolStats {
+        let started = std::time::Instant::now();
+        let acquire = tokio::time::timeout(std::time::Duration::from_secs(1), pool.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|connection| {
+                drop(connection);
+                started.elapsed()
+            });
+        let size = u64::from(pool.size());
+        let idle = pool.num_idle() as u64;
+        PoolStats {
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: u64::from(pool.options().get_max_connections()),
+            acquire,
+        }
+    }
+    match db.get_database_backend() {
+        sea_orm::DbBackend::MySql => sample(db.get_mysql_connection_pool()).await,
+        _ => sample(db.get_sqlite_connection_pool()).await,
+    }
+}

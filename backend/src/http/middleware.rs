@@ -24,7 +24,7 @@ pub async fn check_host<B: MessageBody + 'static>(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let probe = matches!(req.path(), "/health" | "/ready");
+    let probe = matches!(req.path(), "/health" | "/ready" | "/metrics");
     let host = requested_host(&state, &req);
     if !probe && !state.hosts.allows(host.as_deref()) {
         tracing::warn!(
@@ -187,4 +187,23 @@ async fn limit<B: MessageBody + 'static>(
         .answered(bucket, ip, res.status().is_success())
         .await;
     Ok(res.map_into_left_body())
+}
+
+/// Counts and times every request under its route template (`/api/v1/users/{id}`,
+/// "other" for the browser app's files), so ids in paths never multiply the series.
+pub async fn record_metrics<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let route = res.request().match_pattern();
+    crate::metrics::request(
+        method.as_str(),
+        route.as_deref().unwrap_or("other"),
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    Ok(res)
 }

@@ -72,6 +72,7 @@ pub fn serve(
             .wrap(headers.middleware())
             .wrap(ErrorHandlers::new().default_handler(error::envelope_other_errors))
             .wrap(TracingLogger::default())
+            .wrap(from_fn(middleware::record_metrics))
             .configure(configure)
             .configure(routes::spa::configure(&static_dir))
     })

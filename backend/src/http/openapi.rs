@@ -55,6 +55,7 @@ use crate::http::routes;
         routes::audit::list_events,
         routes::health::health,
         routes::health::ready,
+        routes::health::metrics,
     ),
     components(schemas(shared::ErrorResponse, shared::AuditAction)),
     tags(
@@ -97,6 +98,17 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("Token from POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "METRICS_TOKEN, for scrapers not on the server's machine",
+                    ))
                     .build(),
             ),
         );

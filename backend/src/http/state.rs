@@ -33,6 +33,8 @@ pub struct AppState {
     pub directory: DirectoryVisibility,
     pub proxies: TrustedProxies,
     pub throttles: Throttles,
+    /// What `/metrics` asks of scrapers not on this machine (`METRICS_TOKEN`).
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Set once the "proxy without TRUSTED_PROXIES" warning was logged.
     pub warned_about_proxy: AtomicBool,
 }

@@ -84,7 +84,16 @@ impl Throttles {
     /// Whether a request to a `bucket` route from `ip` may go ahead (a token is
     /// taken); else how many seconds to wait.
     pub async fn admit(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
-        self.of(bucket).take(ip).await
+        let admitted = self.of(bucket).take(ip).await;
+        if admitted.is_err() {
+            crate::metrics::throttled(match bucket {
+                Bucket::Credentials => "credentials",
+                Bucket::Recovery => "recovery",
+                Bucket::Strength => "strength",
+                Bucket::Hashing => "hashing",
+            });
+        }
+        admitted
     }
 
     /// Counts how a request from `ip` was answered: on credential routes, a success
@@ -97,7 +106,11 @@ impl Throttles {
 
     /// Spends one of `account_id`'s hashing tokens.
     pub async fn hashing_for(&self, account_id: i32) -> Result<(), u64> {
-        self.hashing_accounts.take(account_id).await
+        let admitted = self.hashing_accounts.take(account_id).await;
+        if admitted.is_err() {
+            crate::metrics::throttled("hashing-account");
+        }
+        admitted
     }
 
     /// Drops this instance's buckets that are full again, so memory follows the

@@ -147,6 +147,7 @@ pub struct Mailer {
     codes: mpsc::Sender<Mail>,
     notices: mpsc::Sender<Mail>,
     dropped: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
 }
 
 impl Mailer {
@@ -154,6 +155,8 @@ impl Mailer {
     pub fn start(transport: Transport, from: Mailbox) -> Self {
         let (codes, mut code_inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
         let (notices, mut notice_inbox) = mpsc::channel::<Mail>(QUEUE_CAPACITY);
+        let failed = Arc::new(AtomicU64::new(0));
+        let failures = failed.clone();
         tokio::spawn(async move {
             let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
             loop {
@@ -167,8 +170,11 @@ impl Mailer {
                     break;
                 };
                 let (transport, from) = (transport.clone(), from.clone());
+                let failures = failures.clone();
                 tokio::spawn(async move {
-                    deliver_with_retries(&transport, &from, mail).await;
+                    if !deliver_with_retries(&transport, &from, mail).await {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
                     drop(slot);
                 });
             }
@@ -177,6 +183,7 @@ impl Mailer {
             codes,
             notices,
             dropped: Arc::default(),
+            failed,
         }
     }
 
@@ -202,27 +209,29 @@ impl Mailer {
             notices_queued: queued(&self.notices),
             capacity: QUEUE_CAPACITY as u64,
             dropped: self.dropped.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
         }
     }
 }
 
-async fn deliver_with_retries(transport: &Transport, from: &Mailbox, mail: Mail) {
+/// Delivers `mail`, retrying transient failures; whether it was delivered.
+async fn deliver_with_retries(transport: &Transport, from: &Mailbox, mail: Mail) -> bool {
     let message = match build(from, &mail) {
         Ok(message) => message,
         Err(e) => {
             tracing::error!(kind = mail.kind, error = %e, "could not build mail");
-            return;
+            return false;
         }
     };
     for attempt in 1..=ATTEMPTS {
         match transport.deliver(message.clone()).await {
             Ok(()) => {
                 tracing::info!(kind = mail.kind, attempt, "mail delivered");
-                return;
+                return true;
             }
             Err(DeliveryError::Permanent(error)) => {
                 tracing::warn!(kind = mail.kind, %error, "mail refused permanently");
-                return;
+                return false;
             }
             Err(DeliveryError::Transient(error)) if attempt < ATTEMPTS => {
                 tracing::info!(kind = mail.kind, attempt, %error, "mail delivery failed; retrying");
@@ -233,6 +242,7 @@ async fn deliver_with_retries(transport: &Transport, from: &Mailbox, mail: Mail)
             }
         }
     }
+    false
 }
 
 fn build(from: &Mailbox, mail: &Mail) -> anyhow::Result<Message> {

@@ -13,6 +13,7 @@ mod auth;
 mod database;
 mod docs;
 mod legacy;
+mod metrics;
 mod recovery;
 mod security;
 mod sessions;

@@ -1,0 +1,202 @@
+//! Prometheus metrics (`GET /metrics`, text format). The collectors are process-wide,
+//! like the allocator or the thread pools they describe: any layer records into them
+//! with the functions here, and the HTTP layer renders them.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+struct Collectors {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    hashing_in_use: IntGauge,
+    hashing_wait: HistogramVec,
+    hashing_refused: IntCounterVec,
+    refusals: IntCounterVec,
+    login_failures: IntCounterVec,
+    db_pool: IntGaugeVec,
+    db_acquire: Histogram,
+    mail: IntGaugeVec,
+}
+
+/// Request latencies worth telling apart: a cached read, a query, an argon2 hash,
+/// a queue.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+static METRICS: LazyLock<Collectors> = LazyLock::new(|| {
+    let registry = Registry::new();
+    let histogram = |name: &str, help: &str, labels: &[&str]| {
+        let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+        let metric = HistogramVec::new(opts, labels).expect("a valid histogram");
+        registry
+            .register(Box::new(metric.clone()))
+            .expect("registered once");
+        metric
+    };
+    let counter = |name: &str, help: &str, labels: &[&str]| {
+        let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("a valid counter");
+        registry
+            .register(Box::new(metric.clone()))
+            .expect("registered once");
+        metric
+    };
+    let gauges = |name: &str, help: &str, labels: &[&str]| {
+        let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect("a valid gauge");
+        registry
+            .register(Box::new(metric.clone()))
+            .expect("registered once");
+        metric
+    };
+    let db_acquire = Histogram::with_opts(
+        HistogramOpts::new(
+            "db_pool_acquire_seconds",
+            "Time to get a pool connection, sampled at each scrape",
+        )
+        .buckets(LATENCY_BUCKETS.to_vec()),
+    )
+    .expect("a valid histogram");
+    registry
+        .register(Box::new(db_acquire.clone()))
+        .expect("registered once");
+    let hashing_in_use = IntGauge::new(
+        "password_hashing_permits_in_use",
+        "Password hashes running on the blocking pool now",
+    )
+    .expect("a valid gauge");
+    registry
+        .register(Box::new(hashing_in_use.clone()))
+        .expect("registered once");
+    Collectors {
+        requests: counter(
+            "http_requests_total",
+            "HTTP requests answered, by method, route template and status",
+            &["method", "route", "status"],
+        ),
+        latency: histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template",
+            &["method", "route"],
+        ),
+        hashing_in_use,
+        hashing_wait: histogram(
+            "password_hashing_queue_wait_seconds",
+            "Time a password hash waited for a permit, by lane",
+            &["lane"],
+        ),
+        hashing_refused: counter(
+            "password_hashing_saturated_total",
+            "Hashes refused (503) after waiting too long for a permit, by lane",
+            &["lane"],
+        ),
+        refusals: counter(
+            "throttle_refusals_total",
+            "Requests refused with 429 by a rate limit, by limit",
+            &["limit"],
+        ),
+        login_failures: counter(
+            "login_failures_total",
+            "Failed logins, by reason (locked = refused by a lockout)",
+            &["reason"],
+        ),
+        db_pool: gauges(
+            "db_pool_connections",
+            "Database pool connections, by state (idle, in_use, max)",
+            &["state"],
+        ),
+        db_acquire,
+        mail: gauges(
+            "mail_queue",
+            "Outgoing mail: queued by lane, and dropped or failed since start",
+            &["state"],
+        ),
+        registry,
+    }
+});
+
+/// A request answered.
+pub fn request(method: &str, route: &str, status: u16, took: Duration) {
+    let m = &*METRICS;
+    m.requests
+        .with_label_values(&[method, route, &status.to_string()])
+        .inc();
+    m.latency
+        .with_label_values(&[method, route])
+        .observe(took.as_secs_f64());
+}
+
+/// A password hash got its permit after `waited`; returns a guard counting it as
+/// running until dropped.
+pub fn hashing_started(lane: &str, waited: Duration) -> HashingGuard {
+    METRICS
+        .hashing_wait
+        .with_label_values(&[lane])
+        .observe(waited.as_secs_f64());
+    METRICS.hashing_in_use.inc();
+    HashingGuard(())
+}
+
+/// A password hash that waited too long for a permit.
+pub fn hashing_saturated(lane: &str) {
+    METRICS.hashing_refused.with_label_values(&[lane]).inc();
+}
+
+/// Counts a running hash in `password_hashing_permits_in_use` while alive.
+#[must_use]
+pub struct HashingGuard(());
+
+impl Drop for HashingGuard {
+    fn drop(&mut self) {
+        METRICS.hashing_in_use.dec();
+    }
+}
+
+/// A request refused by the rate limit `limit`.
+pub fn throttled(limit: &str) {
+    METRICS.refusals.with_label_values(&[limit]).inc();
+}
+
+/// A failed login, and why.
+pub fn login_failed(reason: &str) {
+    METRICS.login_failures.with_label_values(&[reason]).inc();
+}
+
+/// The pool as a scrape found it: connections idle, in use and allowed, and how long
+/// getting one took (`None`: it could not be had).
+pub fn db_pool(idle: u64, in_use: u64, max: u64, acquire: Option<Duration>) {
+    for (state, n) in [("idle", idle), ("in_use", in_use), ("max", max)] {
+        METRICS
+            .db_pool
+            .with_label_values(&[state])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    if let Some(took) = acquire {
+        METRICS.db_acquire.observe(took.as_secs_f64());
+    }
+}
+
+/// The mail queues as a scrape found them.
+pub fn mail(states: &[(&str, u64)]) {
+    for (state, n) in states {
+        METRICS
+            .mail
+            .with_label_values(&[state])
+            .set(i64::try_from(*n).unwrap_or(i64::MAX));
+    }
+}
+
+/// Everything, in the Prometheus text format.
+pub fn render() -> String {
+    let mut out = Vec::new();
+    let families = METRICS.registry.gather();
+    if TextEncoder::new().encode(&families, &mut out).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
