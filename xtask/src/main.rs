@@ -5,8 +5,12 @@
 //!   (cargo-deny) and the docs, validate the OpenAPI document, build the browser app,
 //!   then run every test (SQLite, MySQL, Chromium) with cargo-nextest.
 //! - `openapi`: regenerate `openapi/openapi.json`.
+//! - `bench`: the release server under load on fresh, bulk-seeded SQLite and MariaDB
+//!   databases (and, with `--peer`, the Python app it replaces); see BENCHMARKS.md.
 //!
 //! Every install step checks first, so running it again costs nothing.
+
+mod bench;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -44,6 +48,22 @@ enum Task {
     },
     /// Regenerate openapi/openapi.json from the code.
     Openapi,
+    /// Build release, seed fresh databases and measure the server under load (wrk).
+    Bench {
+        /// Accounts to seed before the list and search loads.
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: u64,
+        /// Seconds of each load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Also run every load against the Python app this one replaces
+        /// (../shared/peers/fastapi-seed), and show the ratios.
+        #[arg(long)]
+        peer: bool,
+        /// Only this database (`sqlite` or `mysql`); both by default.
+        #[arg(long, value_parser = ["sqlite", "mysql"])]
+        db: Option<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +74,24 @@ fn main() -> anyhow::Result<()> {
         Task::Run => run(),
         Task::Test { no_lint } => test(!no_lint),
         Task::Openapi => openapi(&root),
+        Task::Bench {
+            accounts,
+            seconds,
+            peer,
+            db,
+        } => bench::bench(
+            &root,
+            &bench::Options {
+                accounts,
+                seconds,
+                peer,
+                databases: match db.as_deref() {
+                    Some("sqlite") => vec![bench::Db::Sqlite],
+                    Some(_) => vec![bench::Db::Mysql],
+                    None => vec![bench::Db::Sqlite, bench::Db::Mysql],
+                },
+            },
+        ),
     }
 }
 

@@ -68,23 +68,31 @@ pub struct ListPage {
 
 /// How a list reads the accounts its search words match. Each word's matches are
 /// counted first (up to [`LIST_TOTAL_CAP`] + 1, a range of the terms' index): when
-/// one word is rare, its matches (at most that many) drive the query and the other
-/// words are checked per account; when every word is common, the list walks the sort
-/// order's index and checks each account until the page is full, which takes few
-/// steps exactly because the matches are dense.
+/// one word is rare (at most [`RARE`] matches), its matches drive the query and the
+/// other words are checked per account; when every word is common, the list walks the
+/// sort order's index and checks each account until the page is full, which takes few
+/// steps exactly because the matches are dense (and falls back to the rarest word's
+/// matches if [`WALK`] accounts were not enough).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchPlan {
     /// The rarest word, whose matches are read first.
     pub drive: Option<String>,
     /// The words checked account by account, rarest first.
     pub check: Vec<String>,
-    /// Every word matches more than the cap: the total is an estimate.
+    /// No word is rare: the total is not counted (see `matches`).
     pub estimated: bool,
+    /// With a single common word, how many accounts it matches (counted up to the
+    /// cap + 1): the list's total when nothing else filters it.
+    pub matches: Option<u64>,
     /// How far a walk of the sort order may go (common words can still cluster far
     /// down the order, or have few matches in common): past this row the list reads
     /// the rarest word's matches instead.
     pub walk_until: Option<Cursor>,
 }
+
+/// Matches a word may have and still drive the query: reading and sorting that many
+/// accounts costs about what walking the order to fill a page does.
+const RARE: u64 = 1_000;
 
 /// Accounts a search walks in sort order before it falls back to reading its rarest
 /// word's matches: a few milliseconds of checks.
@@ -113,11 +121,16 @@ pub async fn plan_search(
     .await?;
     let mut by_count: Vec<(u64, String)> = counts.into_iter().zip(terms).collect();
     by_count.sort();
-    let rare = by_count.first().is_some_and(|(n, _)| *n <= LIST_TOTAL_CAP);
+    let rare = by_count.first().is_some_and(|(n, _)| *n <= RARE);
+    let matches = match by_count.as_slice() {
+        [(n, _)] => Some(*n),
+        _ => None,
+    };
     let mut check: Vec<String> = by_count.into_iter().map(|(_, term)| term).collect();
     let drive = rare.then(|| check.remove(0));
     Ok(SearchPlan {
         estimated: drive.is_none() && !check.is_empty(),
+        matches,
         drive,
         check,
         walk_until: None,
@@ -141,11 +154,14 @@ pub async fn list(
         plan.walk_until = walk_boundary(db, params, scope).await?;
     }
     let (page, capped_count) = list_queries(params, scope, &plan);
-    // With only common words, counting would walk the table: "more than the cap".
+    // With only common words, counting would walk the table: a lone word's own count
+    // when nothing else filters, else "more than the cap".
+    let unfiltered = params.role.is_none() && scope.only.is_none();
     let total = async {
-        match &capped_count {
-            Some(statement) => count(db, statement).await,
-            None => Ok(LIST_TOTAL_CAP + 1),
+        match (&capped_count, plan.matches) {
+            (Some(statement), _) => count(db, statement).await,
+            (None, Some(n)) if unfiltered => Ok(n),
+            (None, _) => Ok(LIST_TOTAL_CAP + 1),
         }
     };
     let (mut rows, mut total) = tokio::try_join!(page.all(db), total)?;

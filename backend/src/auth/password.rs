@@ -147,6 +147,7 @@ pub struct Passwords {
     /// it takes (the command line, which has nobody waiting on a response).
     wait: Option<std::time::Duration>,
     memory: Arc<Memory>,
+    threads: Arc<HashThreads>,
 }
 
 impl Passwords {
@@ -160,6 +161,7 @@ impl Passwords {
             logins: Arc::new(Semaphore::new(for_logins)),
             wait: Some(QUEUE_WAIT),
             memory: Arc::default(),
+            threads: Arc::new(HashThreads::start(total)),
         }
     }
 
@@ -177,6 +179,7 @@ impl Passwords {
             logins: Arc::new(Semaphore::new(0)),
             wait: None,
             memory: self.memory,
+            threads: self.threads,
         }
     }
 
@@ -275,14 +278,90 @@ impl Passwords {
             },
             asked.elapsed(),
         );
-        let result = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let _running = running;
-            work()
-        })
-        .await
-        .context("password hashing task failed")??;
+        let result = self
+            .threads
+            .run(move || {
+                let _permit = permit;
+                let _running = running;
+                work()
+            })
+            .await
+            .context("password hashing task failed")??;
         Ok(result)
+    }
+}
+
+/// The threads that hash, one per permit, started once and kept. They run at a lower
+/// CPU priority (nice 10): with every core busy hashing, a request that only needs a
+/// moment of CPU (`/auth/me`, a list) still gets a core as soon as it is ready, instead
+/// of queueing behind argon2 for whole scheduler slices. Hashing itself loses nothing
+/// while nothing else wants the CPU.
+struct HashThreads {
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The nice value of the hashing threads.
+const HASHING_NICENESS: i32 = 10;
+
+impl HashThreads {
+    fn start(count: usize) -> Self {
+        let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+        let inbox = Arc::new(Mutex::new(inbox));
+        for n in 0..count {
+            let inbox = inbox.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match inbox.lock() {
+                            Ok(inbox) => inbox.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        job();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a hashing thread");
+            }
+        }
+        Self {
+            jobs: Mutex::new(jobs),
+        }
+    }
+
+    /// Runs `work` on a hashing thread; an error if it panicked or the threads are gone.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            if let Ok(value) = result {
+                let _ = done.send(value);
+            }
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| anyhow::anyhow!("hashing threads poisoned"))?
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("hashing threads stopped"))?;
+        answer.await.context("the hash panicked")
+    }
+}
+
+/// Lowers the calling thread's CPU priority (Linux keeps a nice value per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(me), HASHING_NICENESS) {
+            tracing::warn!(error = %e, "could not lower the hashing threads' priority");
+        }
     }
 }
 

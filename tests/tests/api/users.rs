@@ -690,6 +690,7 @@ db_test!(every_search_shape_is_served_by_indexes, |db| async move {
                 estimated: drive.is_none(),
                 check: check.clone(),
                 walk_until: None,
+                matches: None,
             };
             let scope = ListScope {
                 names_only,
