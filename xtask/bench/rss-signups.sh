@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Until `cargo xtask bench` (issue 12) runs these loads itself: a throwaway server
-# on a temporary SQLite file; usage: xtask/bench/rss-signups.sh [BINARY] [N].
+# The sequential-signup memory check (the leak issue 12 measured; `cargo xtask bench`
+# covers the concurrent loads): a throwaway server on a temporary SQLite file;
+# usage: xtask/bench/rss-signups.sh [BINARY] [N].
 # Sequential signups against a fresh server; prints VmRSS/VmHWM every 10.
 set -u
 BIN=${1:-target/release/backend}; N=${2:-60}

@@ -918,7 +918,11 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
             row.cpu_ms_per_req,
             row.peak_rss_mib
         );
-        if let Some(other) = peer.and_then(|p| p.get(i)) {
+        if let Some(other) = peer.and_then(|p| p.get(i))
+            && other.requests == 0
+        {
+            out.push_str(" 0 (every request timed out) | - | - | - | - |");
+        } else if let Some(other) = peer.and_then(|p| p.get(i)) {
             let _ = write!(
                 out,
                 " {:.0} | {} | {:.2} | {} | {:.1}x |",

@@ -371,19 +371,27 @@ fn beyond(cursor: &Cursor, key: SortKey, descending: bool) -> Condition {
             .add(column.is_not_null()),
         (None, true) => Condition::all().add(column.is_null()).add(id_past),
         (Some(value), descending) => {
-            let past = if descending {
-                column.lt(value.clone())
+            let (past, from) = if descending {
+                (column.lt(value.clone()), column.lte(value))
             } else {
-                column.gt(value.clone())
+                (column.gt(value.clone()), column.gte(value))
             };
-            let mut any = Condition::any().add(past);
-            if !unique {
-                any = any.add(Condition::all().add(column.eq(value)).add(id_past));
-            }
+            // `col >= v AND (col > v OR id > id0)`: the first part is where the range
+            // starts (SQLite cannot start a range from the OR alone), the second drops
+            // the rows tied with the edge that came before it.
+            let past = if unique {
+                Condition::all().add(past)
+            } else {
+                Condition::all()
+                    .add(from)
+                    .add(Condition::any().add(past).add(id_past))
+            };
             if descending && key == SortKey::LastLoginAt {
-                any = any.add(column.is_null());
+                // Going down, the never-logged-in come after every time.
+                Condition::any().add(past).add(column.is_null())
+            } else {
+                past
             }
-            any
         }
     }
 }
