@@ -68,11 +68,11 @@ pub struct ListPage {
 
 /// How a list reads the accounts its search words match. Each word's matches are
 /// counted first (up to [`LIST_TOTAL_CAP`] + 1, a range of the terms' index): when
-/// one word is rare (at most [`RARE`] matches), its matches drive the query and the
+/// one word is rare (at most `RARE`, 1,000, matches), its matches drive the query and the
 /// other words are checked per account; when every word is common, the list walks the
 /// sort order's index and checks each account until the page is full, which takes few
 /// steps exactly because the matches are dense (and falls back to the rarest word's
-/// matches if [`WALK`] accounts were not enough).
+/// matches if `WALK` (4,000) accounts were not enough).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchPlan {
     /// The rarest word, whose matches are read first.

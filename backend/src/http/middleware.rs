@@ -196,11 +196,20 @@ pub async fn record_metrics<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let started = std::time::Instant::now();
-    let method = req.method().clone();
+    // Clients may send any method token: only the ones routes use become labels.
+    let method = match *req.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let res = next.call(req).await?;
     let route = res.request().match_pattern();
     crate::metrics::request(
-        method.as_str(),
+        method,
         route.as_deref().unwrap_or("other"),
         res.status().as_u16(),
         started.elapsed(),

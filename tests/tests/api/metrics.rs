@@ -43,7 +43,17 @@ db_test!(
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
+        // A made-up method is one "other" series, not a new one per token.
+        let odd = reqwest::Method::from_bytes(b"BREW").unwrap();
+        stranger
+            .request(odd, "/api/v1/auth/me")
+            .send()
+            .await
+            .unwrap();
+
         let after = scrape(&app.client()).await;
+        assert!(!after.contains("BREW"), "{after}");
+        assert!(after.contains(r#"method="other""#), "{after}");
         // Counted under the route template, not one series per id.
         assert_eq!(sample(&after, route), Some(seen + 3.0), "{after}");
         assert!(!after.contains(&format!("/api/v1/users/{}\"", me.id)));
