@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use prometheus::core::Collector;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -30,49 +31,45 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// `metric` (its definition is a constant of this file, so valid), registered.
+fn registered<M: Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("a valid metric definition");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("each name registered once");
+    metric
+}
+
 static METRICS: LazyLock<Collectors> = LazyLock::new(|| {
     let registry = Registry::new();
+    let timing =
+        |name: &str, help: &str| HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
     let histogram = |name: &str, help: &str, labels: &[&str]| {
-        let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
-        let metric = HistogramVec::new(opts, labels).expect("a valid histogram");
-        registry
-            .register(Box::new(metric.clone()))
-            .expect("registered once");
-        metric
+        registered(&registry, HistogramVec::new(timing(name, help), labels))
     };
     let counter = |name: &str, help: &str, labels: &[&str]| {
-        let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("a valid counter");
-        registry
-            .register(Box::new(metric.clone()))
-            .expect("registered once");
-        metric
+        registered(&registry, IntCounterVec::new(Opts::new(name, help), labels))
     };
     let gauges = |name: &str, help: &str, labels: &[&str]| {
-        let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect("a valid gauge");
-        registry
-            .register(Box::new(metric.clone()))
-            .expect("registered once");
-        metric
+        registered(&registry, IntGaugeVec::new(Opts::new(name, help), labels))
     };
-    let db_acquire = Histogram::with_opts(
-        HistogramOpts::new(
+    let db_acquire = registered(
+        &registry,
+        Histogram::with_opts(timing(
             "db_pool_acquire_seconds",
             "Time to get a pool connection, sampled at each scrape",
-        )
-        .buckets(LATENCY_BUCKETS.to_vec()),
-    )
-    .expect("a valid histogram");
-    registry
-        .register(Box::new(db_acquire.clone()))
-        .expect("registered once");
-    let hashing_in_use = IntGauge::new(
-        "password_hashing_permits_in_use",
-        "Password hashes running on the blocking pool now",
-    )
-    .expect("a valid gauge");
-    registry
-        .register(Box::new(hashing_in_use.clone()))
-        .expect("registered once");
+        )),
+    );
+    let hashing_in_use = registered(
+        &registry,
+        IntGauge::new(
+            "password_hashing_permits_in_use",
+            "Password hashes running on the hashing threads now",
+        ),
+    );
     Collectors {
         requests: counter(
             "http_requests_total",

@@ -137,6 +137,16 @@ pub enum Lane {
     General,
 }
 
+impl Lane {
+    /// Its label in the metrics.
+    fn name(self) -> &'static str {
+        match self {
+            Lane::Login => "login",
+            Lane::General => "general",
+        }
+    }
+}
+
 /// The hashing pool: one permit per core, some reserved for logins, so other
 /// endpoints hashing flat out never make a login wait for them.
 #[derive(Clone)]
@@ -240,10 +250,6 @@ impl Passwords {
     }
 
     async fn permit(&self, lane: Lane) -> Result<OwnedSemaphorePermit, HashError> {
-        let lane_name = match lane {
-            Lane::General => "general",
-            Lane::Login => "login",
-        };
         let acquire = async {
             match lane {
                 Lane::General => self.general.clone().acquire_owned().await,
@@ -256,7 +262,7 @@ impl Passwords {
         };
         let permit = match self.wait {
             Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
-                crate::metrics::hashing_saturated(lane_name);
+                crate::metrics::hashing_saturated(lane.name());
                 HashError::Saturated
             })?,
             None => acquire.await,
@@ -271,13 +277,7 @@ impl Passwords {
     ) -> Result<T, HashError> {
         let asked = std::time::Instant::now();
         let permit = self.permit(lane).await?;
-        let running = crate::metrics::hashing_started(
-            match lane {
-                Lane::General => "general",
-                Lane::Login => "login",
-            },
-            asked.elapsed(),
-        );
+        let running = crate::metrics::hashing_started(lane.name(), asked.elapsed());
         let result = self
             .threads
             .run(move || {
