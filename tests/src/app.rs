@@ -117,6 +117,17 @@ impl TestApp {
     }
 
     /// The app with the test defaults.
+    /// An app on MySQL reached through a [`Relay`](crate::Relay) the test can cut,
+    /// standing in for the database host going away while the app keeps running.
+    pub async fn behind_relay() -> (crate::Relay, Self) {
+        let (relay, relayed) = crate::Relay::to_mysql().await;
+        let app = Self::builder(Backend::Mysql)
+            .mysql_url(&relayed)
+            .spawn()
+            .await;
+        (relay, app)
+    }
+
     pub async fn spawn(backend: Backend) -> Self {
         Self::builder(backend).spawn().await
     }

@@ -411,13 +411,33 @@ fn pick(column: &[&str]) -> String {
     out
 }
 
-/// `INSERT ... SELECT` of accounts `from..=to` (a recursive CTE counts them out).
-fn seed_sql(table: &str, columns: &str, values: &[String], from: u64, to: u64) -> String {
-    format!(
-        "INSERT INTO {table} ({columns}) WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL \
-         SELECT i + 1 FROM n WHERE i < {to}) SELECT {} FROM n",
-        values.join(", ")
-    )
+/// Inserts accounts 1..=`accounts` into `users` with one `INSERT ... SELECT` per
+/// chunk, a recursive CTE counting them out; `run` executes SQL on the database.
+fn insert_accounts(
+    db: Db,
+    run: impl Fn(&str) -> anyhow::Result<String>,
+    columns: &str,
+    values: &[String],
+    accounts: u64,
+) -> anyhow::Result<()> {
+    let mut from = 1;
+    while from <= accounts {
+        let to = (from + CHUNK - 1).min(accounts);
+        let insert = format!(
+            "INSERT INTO users ({columns}) WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL \
+             SELECT i + 1 FROM n WHERE i < {to}) SELECT {} FROM n",
+            values.join(", ")
+        );
+        match db {
+            // MariaDB stops a recursion at 1,000 rows unless told otherwise.
+            Db::Mysql => run(&format!(
+                "SET SESSION max_recursive_iterations = {CHUNK}; {insert}"
+            ))?,
+            Db::Sqlite => run(&format!("{insert};"))?,
+        };
+        from = to + 1;
+    }
+    Ok(())
 }
 
 fn concat(db: Db, parts: &[&str]) -> String {
@@ -469,18 +489,7 @@ fn seed_ours(db: Db, url: &str, dir: &Path, accounts: u64) -> anyhow::Result<()>
     let columns = "first_name, last_name, username, email, mobile, password_hash, \
                    security_question, role, created_at, updated_at, last_login_at, \
                    failed_logins, email_verified_at";
-    let mut from = 1;
-    while from <= accounts {
-        let to = (from + CHUNK - 1).min(accounts);
-        let insert = seed_sql("users", columns, &values, from, to);
-        match db {
-            Db::Mysql => run(&format!(
-                "SET SESSION max_recursive_iterations = {CHUNK}; {insert}"
-            ))?,
-            Db::Sqlite => run(&format!("{insert};"))?,
-        };
-        from = to + 1;
-    }
+    insert_accounts(db, run, columns, &values, accounts)?;
     if db == Db::Mysql {
         run("ANALYZE TABLE users")?;
     }
@@ -523,18 +532,7 @@ fn seed_peer(db: Db, sqlite_path: &Path, accounts: u64) -> anyhow::Result<()> {
     ];
     let columns = "first_name, last_name, username, email, mobile, hashed_password, \
                    security_question, hashed_security_answer, is_active, created_at, updated_at";
-    let mut from = 1;
-    while from <= accounts {
-        let to = (from + CHUNK - 1).min(accounts);
-        let insert = seed_sql("users", columns, &values, from, to);
-        match db {
-            Db::Mysql => database(&format!(
-                "SET SESSION max_recursive_iterations = {CHUNK}; {insert}"
-            ))?,
-            Db::Sqlite => database(&format!("{insert};"))?,
-        };
-        from = to + 1;
-    }
+    insert_accounts(db, database, columns, &values, accounts)?;
     Ok(())
 }
 
@@ -934,7 +932,6 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
             );
         }
         out.push('\n');
-        let _ = row.requests;
     }
     if let (Some(idle), Some(storm)) = (ours.iter().find(|r| r.load.ends_with("idle")), ours.last())
     {

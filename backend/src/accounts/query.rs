@@ -183,13 +183,6 @@ pub async fn list(
     if backwards {
         rows.reverse();
     }
-    let edge = |user: &user::Model, before: bool, page: u64| Cursor {
-        before,
-        page: page.max(1),
-        sort: params.sort.to_string(),
-        value: sort_value(user, params.sort.key),
-        id: i64::from(user.id),
-    };
     // Going back and finding nothing further back means this is the first page.
     let page = if backwards && !more { 1 } else { params.page };
     let has_prev = if backwards { more } else { page > 1 };
@@ -198,11 +191,11 @@ pub async fn list(
         prev: rows
             .first()
             .filter(|_| has_prev)
-            .map(|u| edge(u, true, page - 1)),
+            .map(|u| cursor_at(u, params, true, page - 1)),
         next: rows
             .last()
             .filter(|_| has_next)
-            .map(|u| edge(u, false, page + 1)),
+            .map(|u| cursor_at(u, params, false, page + 1)),
         items: rows,
         total,
         page,
@@ -317,13 +310,7 @@ async fn walk_boundary(
         Some(id) => find(db, id).await?,
         None => None,
     };
-    Ok(edge.map(|user| Cursor {
-        before: false,
-        page: 1,
-        sort: params.sort.to_string(),
-        value: sort_value(&user, params.sort.key),
-        id: i64::from(user.id),
-    }))
+    Ok(edge.map(|user| cursor_at(&user, params, false, 1)))
 }
 
 fn sort_column(key: SortKey) -> (Column, bool) {
@@ -332,6 +319,18 @@ fn sort_column(key: SortKey) -> (Column, bool) {
         SortKey::Email => (Column::Email, true),
         SortKey::CreatedAt => (Column::CreatedAt, false),
         SortKey::LastLoginAt => (Column::LastLoginAt, false),
+    }
+}
+
+/// The cursor at `user`'s row of the list `params` sorts, going forwards or back to
+/// page `page`.
+fn cursor_at(user: &user::Model, params: &ListUsers, before: bool, page: u64) -> Cursor {
+    Cursor {
+        before,
+        page: page.max(1),
+        sort: params.sort.to_string(),
+        value: sort_value(user, params.sort.key),
+        id: i64::from(user.id),
     }
 }
 

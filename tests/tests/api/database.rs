@@ -202,11 +202,7 @@ async fn ready_fails_when_the_tables_cannot_be_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_gives_quick_503s_and_loses_no_acknowledged_write() {
     use std::time::{Duration, Instant};
-    let (relay, relayed) = Relay::to_mysql().await;
-    let app = TestApp::builder(Backend::Mysql)
-        .mysql_url(&relayed)
-        .spawn()
-        .await;
+    let (relay, app) = TestApp::behind_relay().await;
     let (admin, _) = app.admin().await;
 
     let mut created = Vec::new();

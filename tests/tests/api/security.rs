@@ -380,13 +380,7 @@ db_test!(responses_never_leak_internals, |db| async move {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_database_gives_fast_503s() {
-    // MySQL behind a TCP relay this test can cut, standing in for the database host
-    // going away while the application keeps running.
-    let (relay, relayed) = Relay::to_mysql().await;
-    let app = TestApp::builder(Backend::Mysql)
-        .mysql_url(&relayed)
-        .spawn()
-        .await;
+    let (relay, app) = TestApp::behind_relay().await;
     let (admin, _) = app.admin().await;
     assert_eq!(admin.get("/ready").await.status(), StatusCode::OK);
 
