@@ -150,6 +150,24 @@ impl TestApp {
         futures::future::join_all(starts).await
     }
 
+    /// One instance per server of `servers` (MySQL URLs without a database: the nodes
+    /// of a cluster), started at the same moment on one fresh database (created
+    /// through the first) with one `JWT_SECRET`, each adjusted by `configure`.
+    pub async fn spawn_on(servers: &[String], configure: fn(&mut Settings)) -> Vec<Self> {
+        let (database, _) = TestDatabase::create(Backend::Mysql, &servers[0]).await;
+        let TestDatabase::Mysql { name, .. } = &database else {
+            unreachable!("a MySQL database was asked for")
+        };
+        let urls: Vec<String> = servers.iter().map(|s| format!("{s}/{name}")).collect();
+        let database = Arc::new(database);
+        let secret = format!("test-secret-{}-{}", unique(), unique());
+        let starts = urls.into_iter().map(|url| {
+            let configure: Vec<Configure<'_>> = vec![Box::new(configure)];
+            start(database.clone(), url, secret.clone(), configure)
+        });
+        futures::future::join_all(starts).await
+    }
+
     /// The app's database, for checks the API does not expose (stored hashes).
     pub fn database_url(&self) -> String {
         match &*self.database {

@@ -1,9 +1,11 @@
 //! The black-box test harness shared by the API and browser suites: the real
 //! application in-process on port 0 with a fresh database ([`TestApp`]), HTTP clients
-//! with one helper per endpoint ([`Client`]), and a real SMTP server ([`MailSink`]).
+//! with one helper per endpoint ([`Client`]), a real SMTP server ([`MailSink`]), and a
+//! real Galera cluster with HAProxy ([`galera`]).
 
 mod app;
 mod client;
+pub mod galera;
 mod mail_sink;
 mod relay;
 

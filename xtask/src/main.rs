@@ -4,6 +4,8 @@
 //! - `test`: install missing tools, check formatting, lints, the supply chain
 //!   (cargo-deny) and the docs, validate the OpenAPI document, build the browser app,
 //!   then run every test (SQLite, MySQL, Chromium) with cargo-nextest.
+//! - `cluster`: the Galera check alone: a 3-node MariaDB Galera cluster, an app
+//!   instance on each node and HAProxy in front (`tests/tests/cluster`).
 //! - `openapi`: regenerate `openapi/openapi.json`.
 //! - `bench`: the release server under load on fresh, bulk-seeded SQLite and MariaDB
 //!   databases (and, with `--peer`, the Python app it replaces); see BENCHMARKS.md.
@@ -46,6 +48,9 @@ enum Task {
         #[arg(long)]
         no_lint: bool,
     },
+    /// Start a 3-node Galera cluster, an instance on each node and HAProxy, and check
+    /// the deployment's guarantees across them (part of `test`, too).
+    Cluster,
     /// Regenerate openapi/openapi.json from the code.
     Openapi,
     /// Build release, seed fresh databases and measure the server under load (wrk).
@@ -73,6 +78,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Task::Run => run(),
         Task::Test { no_lint } => test(!no_lint),
+        Task::Cluster => cluster(),
         Task::Openapi => openapi(&root),
         Task::Bench {
             accounts,
@@ -135,8 +141,24 @@ fn test(lint: bool) -> anyhow::Result<()> {
     validate_openapi()?;
     build_frontend()?;
     ensure_chromium()?;
-    // Last, so the test runner's summary closes the output.
-    cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
+    // The cluster check runs on its own after the rest: its timings must not share
+    // the two cores with the other suites. Last, so a summary closes the output.
+    let suites = cargo(&[
+        "nextest",
+        "run",
+        "--workspace",
+        "--no-fail-fast",
+        "-E",
+        "not binary(cluster)",
+    ]);
+    let cluster = cluster();
+    suites.and(cluster)
+}
+
+/// The Galera cluster check (`tests/tests/cluster`), alone.
+fn cluster() -> anyhow::Result<()> {
+    ensure_nextest()?;
+    cargo(&["nextest", "run", "-p", "tests", "--test", "cluster"])
 }
 
 fn openapi(root: &Path) -> anyhow::Result<()> {

@@ -145,21 +145,41 @@ pub async fn create(
         email_verified_at: Set(creation.email_verified.then_some(now)),
         ..Default::default()
     };
+    db::retry_conflicts(|| insert(db, model.clone(), &unique, &creation)).await
+}
+
+/// One attempt at storing a new account, with its search terms, the first-admin
+/// rule and the invitation it used up.
+async fn insert(
+    db: &DatabaseConnection,
+    model: user::ActiveModel,
+    unique: &UniqueValues,
+    creation: &Creation,
+) -> Result<user::Model, AccountError> {
     let txn = db::begin_write(db).await?;
     let model = match model.insert(&txn).await {
         Ok(model) => model,
         Err(err) => {
             let _ = txn.rollback().await;
-            return Err(explain_duplicates(db, err, &unique, None).await);
+            return Err(explain_duplicates(db, err, unique, None).await);
         }
     };
     search::reindex(&txn, std::slice::from_ref(&model)).await?;
-    let model = admins::settle_first_admin(&txn, model, &creation).await?;
+    let model = admins::settle_first_admin(&txn, model, creation).await?;
     if let Some(id) = creation.invitation {
         invitation::Entity::delete_by_id(id).exec(&txn).await?;
     }
     txn.commit().await?;
     Ok(model)
+}
+
+impl db::DbFailure for AccountError {
+    fn db_err(&self) -> Option<&DbErr> {
+        match self {
+            Self::Database(err) => Some(err),
+            _ => None,
+        }
+    }
 }
 
 /// The values of an account that no other account may share.
@@ -187,7 +207,7 @@ async fn explain_duplicates(
 }
 
 /// Everything an update may change, already validated and hashed.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Update {
     pub profile: ProfileChanges,
     pub security_answer_hash: Option<String>,
@@ -270,6 +290,15 @@ pub fn touches_contact_or_recovery(current: &user::Model, profile: &ProfileChang
 /// Applies `update` to account `id` in one transaction. Demoting the last admin is
 /// refused; a role or password change ends every session of the account.
 pub async fn update(
+    db: &DatabaseConnection,
+    id: i32,
+    update: Update,
+) -> Result<Updated, AccountError> {
+    db::retry_conflicts(|| update_once(db, id, update.clone())).await
+}
+
+/// One attempt at [`update`], from locking the row to the commit.
+async fn update_once(
     db: &DatabaseConnection,
     id: i32,
     update: Update,

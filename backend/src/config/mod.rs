@@ -202,7 +202,8 @@ fn database<F: Fn(&str) -> Option<String>>(
     }
     Ok(DatabaseSettings {
         url,
-        timeout: Duration::from_secs(2),
+        // A 503 within 2 s of a database going away, processing included.
+        timeout: Duration::from_millis(1500),
         max_connections: 10,
     })
 }

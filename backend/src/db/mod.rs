@@ -85,7 +85,18 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         pool.after_connect(move |conn, _meta| {
             Box::pin(async move {
                 use sea_orm::sqlx::Executor as _;
-                conn.execute(lock_wait).await.map(|_| ())
+                conn.execute(lock_wait).await?;
+                // On a Galera node, every read first waits until the node has applied
+                // every write the cluster acknowledged before it (a causality check):
+                // a session logged out through another node is never accepted here.
+                let wsrep: Option<(String, String)> =
+                    sea_orm::sqlx::query_as("SHOW VARIABLES LIKE 'wsrep_on'")
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if wsrep.is_some_and(|(_, on)| on.eq_ignore_ascii_case("ON")) {
+                    conn.execute("SET SESSION wsrep_sync_wait = 1").await?;
+                }
+                Ok(())
             })
         })
     });
@@ -95,11 +106,11 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
 }
 
 /// Applies pending migrations exactly once however many instances start at once: the
-/// first takes a database-wide lock (MySQL `GET_LOCK`, SQLite's write lock), the
-/// others wait for it and then find nothing to do.
+/// first takes a database-wide lock (SQLite's write lock; on MySQL a lease row, which
+/// holds across a Galera cluster too), the others wait for it and then find nothing
+/// to do.
 ///
-/// With nothing pending no lock is taken, so restarts never wait (and work on a
-/// Galera cluster, which refuses `GET_LOCK`: there, run `backend migrate` once first).
+/// With nothing pending no lock is taken, so restarts never wait.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if pending_migrations(db).await? == 0 {
         return Ok(());
@@ -116,38 +127,130 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
             }
         }
         _ => {
-            // MySQL DDL commits on its own, so a named lock on one pinned connection
-            // (a transaction holds it) serialises the instances instead. It is
-            // released below on every path that returns; a panic ends the process,
-            // and the connection with it.
-            let holder = db.begin().await?;
-            let got: Option<i64> = holder
-                .query_one_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    format!("SELECT GET_LOCK('{MIGRATION_LOCK}', {MIGRATION_LOCK_WAIT_SECONDS})"),
-                ))
-                .await?
-                .map(|row| row.try_get_by_index(0))
-                .transpose()?;
-            if got != Some(1) {
-                anyhow::bail!(
-                    "another instance held the migration lock for {MIGRATION_LOCK_WAIT_SECONDS} s"
-                );
-            }
+            let Some(lease) = MigrationLease::acquire(db).await? else {
+                // Another instance ran them while this one waited.
+                return Ok(());
+            };
             let result = Migrator::up(db, None).await;
-            let released = holder
-                .execute_unprepared(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK}')"))
-                .await;
-            let _ = holder.commit().await;
-            result.and(released.map(|_| ()))
+            let released = lease.release(db).await;
+            result.and(released)
         }
     };
     migrated.context("database migrations failed")
 }
 
-/// The name of the lock instances take to migrate (MySQL), and how long one waits.
-const MIGRATION_LOCK: &str = "user_management_migrations";
-const MIGRATION_LOCK_WAIT_SECONDS: u32 = 120;
+/// The MySQL migration lock: one row, inserted by the instance that migrates and
+/// deleted when it is done. Its primary key makes the insert succeed for exactly one
+/// instance, on one server or across a Galera cluster (where `GET_LOCK` would be
+/// node-local: two instances on two nodes both get it). The row carries a lease
+/// that the holder renews while it works, so a holder that died is taken over
+/// once its lease runs out rather than blocking every start.
+struct MigrationLease {
+    holder: String,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl MigrationLease {
+    const LEASE_SECONDS: u64 = 60;
+    const RENEW_EVERY: Duration = Duration::from_secs(10);
+    const POLL_EVERY: Duration = Duration::from_millis(250);
+
+    /// Takes the lock, or waits while another instance holds it. `None`: the other
+    /// instance has applied every migration meanwhile.
+    async fn acquire(db: &DatabaseConnection) -> Result<Option<Self>, DbErr> {
+        // Only when missing: on Galera any DDL, even a `CREATE TABLE IF NOT EXISTS`
+        // that finds the table, runs in total order and aborts the holder's
+        // transactions. (So waiting below only reads, and so does
+        // `pending_migrations`.)
+        let exists = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::MySql,
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = 'migration_lock'",
+            ))
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or_default()
+            > 0;
+        if !exists {
+            db.execute_unprepared(
+                "CREATE TABLE IF NOT EXISTS migration_lock (
+                    id INT NOT NULL PRIMARY KEY,
+                    holder VARCHAR(64) NOT NULL,
+                    expires_at DATETIME NOT NULL
+                 ) ENGINE = InnoDB",
+            )
+            .await?;
+        }
+        let holder = format!("{:032x}", rand::random::<u128>());
+        let mut waiting_said = false;
+        loop {
+            // A lease that ran out belongs to an instance that died mid-way.
+            db.execute_unprepared("DELETE FROM migration_lock WHERE id = 1 AND expires_at < NOW()")
+                .await?;
+            let claim = db
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::MySql,
+                    format!(
+                        "INSERT INTO migration_lock (id, holder, expires_at) \
+                         VALUES (1, ?, NOW() + INTERVAL {} SECOND)",
+                        Self::LEASE_SECONDS
+                    ),
+                    [holder.clone().into()],
+                ))
+                .await;
+            match claim {
+                Ok(_) => break,
+                // Held by another instance: a duplicate key, or on Galera a
+                // certification conflict with a claim made on another node.
+                Err(err)
+                    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+                        || is_unavailable(&err) => {}
+                Err(err) => return Err(err),
+            }
+            if pending_migrations(db).await? == 0 {
+                return Ok(None);
+            }
+            if !waiting_said {
+                tracing::info!("another instance is migrating the database; waiting for it");
+                waiting_said = true;
+            }
+            tokio::time::sleep(Self::POLL_EVERY).await;
+        }
+        let renewal = {
+            let (db, holder) = (db.clone(), holder.clone());
+            let renew = format!(
+                "UPDATE migration_lock SET expires_at = NOW() + INTERVAL {} SECOND \
+                 WHERE id = 1 AND holder = ?",
+                Self::LEASE_SECONDS
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Self::RENEW_EVERY).await;
+                    let _ = db
+                        .execute_raw(Self::holder_statement(&renew, &holder))
+                        .await;
+                }
+            })
+        };
+        Ok(Some(Self { holder, renewal }))
+    }
+
+    async fn release(self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        self.renewal.abort();
+        db.execute_raw(Self::holder_statement(
+            "DELETE FROM migration_lock WHERE id = 1 AND holder = ?",
+            &self.holder,
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    fn holder_statement(sql: &str, holder: &str) -> Statement {
+        Statement::from_sql_and_values(DbBackend::MySql, sql, [holder.to_owned().into()])
+    }
+}
 
 /// Whether the database would serve real queries: a read of an application table
 /// (a Galera node that left the primary component still answers `SELECT 1`, but
@@ -158,9 +261,11 @@ pub async fn check_ready(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// How many migrations have not run yet.
+/// How many migrations have not run yet. Reads only (no `CREATE TABLE` of the
+/// migrations table when it is missing), so waiting instances never disturb the one
+/// that migrates.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
-    Ok(Migrator::get_pending_migrations(db).await?.len())
+    Ok(Migrator::get_pending_migrations_read_only(db).await?.len())
 }
 
 /// `sqlite://data/users.db?mode=rwc` needs `data/` to exist.
@@ -211,6 +316,60 @@ pub fn duplicate_column(err: &DbErr) -> Option<&'static str> {
         message.contains(&format!("'users_{field}_key'"))
             || message.ends_with(&format!("users.{field}"))
     })
+}
+
+/// How many times [`retry_conflicts`] runs a transaction in all.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Errors that may carry a database error, so [`retry_conflicts`] can tell a lost
+/// race from a refusal.
+pub trait DbFailure {
+    fn db_err(&self) -> Option<&DbErr>;
+}
+
+impl DbFailure for DbErr {
+    fn db_err(&self) -> Option<&DbErr> {
+        Some(self)
+    }
+}
+
+/// Runs a write transaction again when the database rolled the whole of it back for
+/// a lost race: a deadlock, or on Galera a certification conflict with a commit made
+/// on another node (both are MySQL error 1213). The next attempt, after a short
+/// random pause, sees the winner's commit (a taken username is then a plain
+/// duplicate). Any other error, and the last attempt's conflict, is returned as it
+/// is (a conflict answers 503 with `Retry-After`). `attempt` must do the whole
+/// transaction, from its first read to its commit.
+pub async fn retry_conflicts<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: DbFailure,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(err) if tries < WRITE_ATTEMPTS && err.db_err().is_some_and(is_conflict) => {
+                tries += 1;
+                let pause = rand::random_range(5..25) * u64::from(tries);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A MySQL deadlock or Galera certification conflict: the transaction was rolled
+/// back whole, so running it again is safe.
+fn is_conflict(err: &DbErr) -> bool {
+    use sea_orm::sqlx::mysql::MySqlDatabaseError;
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|db| db.try_downcast_ref::<MySqlDatabaseError>())
+            .is_some_and(|mysql| mysql.number() == 1213),
+        _ => false,
+    }
 }
 
 /// Pool timeouts, refused connections and lost lock races: the database is down or

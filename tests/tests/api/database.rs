@@ -228,10 +228,7 @@ async fn a_database_outage_gives_quick_503s_and_loses_no_acknowledged_write() {
             reqwest::StatusCode::SERVICE_UNAVAILABLE,
             "request {i}"
         );
-        assert!(
-            took <= Duration::from_millis(2500),
-            "request {i} took {took:?}"
-        );
+        assert!(took <= Duration::from_secs(2), "request {i} took {took:?}");
         i += 1;
     }
     relay.restore();
