@@ -5,13 +5,13 @@
 //! must not lock everyone out. Details hold field names, reasons and counts only;
 //! callers never put secret values in them.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::Value;
-use shared::{AuditAction, AuditFilter, Outcome, Party};
+use shared::{AuditAction, AuditFilter, Cursor, LIST_TOTAL_CAP, Outcome, Party};
 
 use crate::clock::now;
 use crate::db::entity::audit_event::{self, Column, Entity as AuditEvents};
@@ -210,11 +210,91 @@ pub async fn purge_older_than(
 /// Rows deleted per statement by the retention purge.
 const PURGE_BATCH: u64 = 5_000;
 
-/// One page of events matching `filter`, newest first, and the number matching.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &AuditFilter,
-) -> Result<(Vec<audit_event::Model>, u64), DbErr> {
+/// One page of the trail, as [`list`] reads it.
+#[derive(Debug)]
+pub struct AuditList {
+    pub items: Vec<audit_event::Model>,
+    /// Matching events, counted up to [`LIST_TOTAL_CAP`] + 1 (more than the cap means
+    /// "10,000+").
+    pub total: u64,
+    pub page: u64,
+    pub next: Option<Cursor>,
+    pub prev: Option<Cursor>,
+}
+
+/// One page of events matching `filter`, newest first, its neighbours' cursors and
+/// the number matching. Every read is a range of an index in `(at, id)` order: the
+/// page starts at its cursor (`OFFSET` only within the first 10,000 events), and the
+/// count stops past the cap, so both cost the same however long the trail is.
+pub async fn list(db: &impl ConnectionTrait, filter: &AuditFilter) -> Result<AuditList, DbErr> {
+    let (page, count) = list_queries(filter);
+    let backwards = filter.cursor.as_ref().is_some_and(|c| c.before);
+    let (mut rows, count) = tokio::try_join!(page.all(db), db.query_one(&count))?;
+    let mut total = count.map_or(Ok(0), |row| row.try_get::<i64>("", "n"))?;
+    let per_page = usize::try_from(filter.per_page).unwrap_or(usize::MAX);
+    // One row more than the page says whether there is more in the reading direction.
+    let more = rows.len() > per_page;
+    rows.truncate(per_page);
+    if backwards {
+        rows.reverse();
+    }
+    if !more && filter.cursor.is_none() && filter.page == 1 {
+        total = rows.len() as i64;
+    }
+    // Going back and finding nothing further back means this is the first page.
+    let page = if backwards && !more { 1 } else { filter.page };
+    let has_prev = if backwards { more } else { page > 1 };
+    let has_next = backwards || more;
+    Ok(AuditList {
+        prev: rows
+            .first()
+            .filter(|_| has_prev)
+            .map(|event| cursor_at(event, true, page - 1)),
+        next: rows
+            .last()
+            .filter(|_| has_next)
+            .map(|event| cursor_at(event, false, page + 1)),
+        items: rows,
+        total: u64::try_from(total).unwrap_or_default(),
+        page,
+    })
+}
+
+/// The two statements of [`list`]: the page (one row more than asked, in reading
+/// order: oldest first for a `prev` cursor) and the capped count. Public so a test
+/// can pin their query plans (EXPLAIN) on each database.
+pub fn list_queries(filter: &AuditFilter) -> (sea_orm::Select<AuditEvents>, SelectStatement) {
+    let matching = AuditEvents::find().filter(matching(filter));
+    let mut page = matching.clone();
+    if let Some(cursor) = &filter.cursor {
+        page = page.filter(beyond(cursor));
+    } else {
+        page = page.offset((filter.page - 1) * filter.per_page);
+    }
+    // Newest first; a `prev` cursor reads up from its edge (the caller turns the rows
+    // round).
+    let order = match filter.cursor.as_ref().is_some_and(|c| c.before) {
+        true => Order::Asc,
+        false => Order::Desc,
+    };
+    let page = page
+        .order_by(Column::At, order.clone())
+        .order_by(Column::Id, order)
+        .limit(filter.per_page + 1);
+    let capped = matching
+        .select_only()
+        .column(Column::Id)
+        .limit(LIST_TOTAL_CAP + 1)
+        .into_query();
+    let count = SelectStatement::new()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from_subquery(capped, "capped")
+        .to_owned();
+    (page, count)
+}
+
+/// The filters of `filter` as one condition.
+fn matching(filter: &AuditFilter) -> Condition {
     // Digits name an account id or a (numeric) username alike.
     let party = |id_column: Column, name_column: Column, party: &Party| match party {
         Party::Id(id) => Condition::any()
@@ -238,14 +318,46 @@ pub async fn list(
     if let Some(to) = filter.to {
         condition = condition.add(Column::At.lt(to));
     }
-    let select = AuditEvents::find().filter(condition);
-    let page = select
-        .clone()
-        .order_by(Column::At, Order::Desc)
-        .order_by(Column::Id, Order::Desc)
-        .offset((filter.page - 1) * filter.per_page)
-        .limit(filter.per_page);
-    tokio::try_join!(page.all(db), select.count(db))
+    condition
+}
+
+/// The events past `cursor`'s edge event in its direction (older for `next`, newer
+/// for `prev`), as `at <= v AND (at < v OR id < id0)`: the first part is where the
+/// index range starts, the second drops the events tied with the edge before it.
+fn beyond(cursor: &Cursor) -> Condition {
+    let at = cursor
+        .value
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(now, |t| t.with_timezone(&chrono::Utc));
+    let id = cursor.id;
+    if cursor.before {
+        Condition::all().add(Column::At.gte(at)).add(
+            Condition::any()
+                .add(Column::At.gt(at))
+                .add(Column::Id.gt(id)),
+        )
+    } else {
+        Condition::all().add(Column::At.lte(at)).add(
+            Condition::any()
+                .add(Column::At.lt(at))
+                .add(Column::Id.lt(id)),
+        )
+    }
+}
+
+fn cursor_at(event: &audit_event::Model, before: bool, page: u64) -> Cursor {
+    Cursor {
+        before,
+        page: Ord::max(page, 1),
+        sort: AuditFilter::SORT.to_owned(),
+        value: Some(
+            event
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        ),
+        id: event.id,
+    }
 }
 
 pub fn to_api(model: audit_event::Model) -> shared::AuditEvent {

@@ -68,7 +68,8 @@ url_query!(AuditQuery {
     target,
     action,
     from,
-    to
+    to,
+    cursor
 });
 
 /// Percent-encoding for a query value (and a path segment).

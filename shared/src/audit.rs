@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::LIST_TOTAL_CAP;
 use crate::common::{paging, string_enum};
+use crate::cursor::Cursor;
 use crate::validate::{FieldErrors, Validator};
 
 #[cfg(feature = "openapi")]
@@ -75,9 +77,18 @@ pub struct AuditEvent {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditPage {
     pub items: Vec<AuditEvent>,
+    /// Matching events across all pages, counted up to 10,000: past it the count
+    /// stops there and `total_exact` is false ("10,000+").
     pub total: u64,
+    /// Whether `total` is the exact count.
+    pub total_exact: bool,
+    /// The page number: counted from the first page, following cursors.
     pub page: u64,
     pub per_page: u64,
+    /// The cursor of the page after this one (older events); null on the last page.
+    pub next: Option<String>,
+    /// The cursor of the page before this one (newer events); null on the first page.
+    pub prev: Option<String>,
 }
 
 /// Query string of `GET /audit`; every filter is optional.
@@ -103,6 +114,9 @@ pub struct AuditQuery {
     pub from: Option<String>,
     /// Events before: an RFC 3339 time, or a date (that whole day included).
     pub to: Option<String>,
+    /// Where to go on from: the `next` or `prev` of a page with the same filters (then
+    /// `page` is ignored). Pages past the first 10,000 events are reached this way.
+    pub cursor: Option<String>,
 }
 
 /// An account named in a filter.
@@ -137,9 +151,14 @@ pub struct AuditFilter {
     pub action: Option<AuditAction>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Where the page starts (its `page` is then this page's number).
+    pub cursor: Option<Cursor>,
 }
 
 impl AuditFilter {
+    /// The one order of the trail, as a cursor names it.
+    pub const SORT: &'static str = "-at";
+
     pub const DEFAULT_PER_PAGE: u64 = 50;
     pub const MAX_PER_PAGE: u64 = 100;
 }
@@ -195,16 +214,36 @@ impl AuditQuery {
         {
             v.fail("to", "must be after from");
         }
+        let cursor = v.check_opt("cursor", set(&self.cursor).as_deref(), |raw| {
+            Cursor::decode(raw)
+                .filter(|c| c.sort == AuditFilter::SORT && c.value.as_deref().is_some_and(is_time))
+                .ok_or_else(|| Cursor::RULE.to_owned())
+        });
+        if let (None, Some(page), Some(per_page)) = (&cursor, page, per_page)
+            && (page - 1) * per_page >= LIST_TOTAL_CAP
+        {
+            v.fail(
+                "page",
+                format!(
+                    "reaches past the first {LIST_TOTAL_CAP} events: go on from there with the `next` cursor"
+                ),
+            );
+        }
         v.finish(|| AuditFilter {
-            page: page.unwrap(),
+            page: cursor.as_ref().map_or(page.unwrap(), |c| c.page),
             per_page: per_page.unwrap(),
             actor,
             target,
             action,
             from,
             to,
+            cursor,
         })
     }
+}
+
+fn is_time(raw: &str) -> bool {
+    DateTime::parse_from_rfc3339(raw).is_ok()
 }
 
 #[cfg(test)]
@@ -222,6 +261,7 @@ mod tests {
                 "action" => q.action = value,
                 "from" => q.from = value,
                 "to" => q.to = value,
+                "cursor" => q.cursor = value,
                 _ => unreachable!(),
             }
         }
@@ -264,6 +304,44 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(reversed["to"], "must be after from");
+    }
+
+    #[test]
+    fn deep_pages_go_by_cursor() {
+        let cursor = Cursor {
+            before: false,
+            page: 301,
+            sort: AuditFilter::SORT.into(),
+            value: Some("2026-11-24T10:00:00Z".into()),
+            id: 12,
+        };
+        let f = query(&[("cursor", &cursor.encode()), ("page", "999")])
+            .validate()
+            .unwrap();
+        assert_eq!(f.page, 301, "the cursor's page, not the number");
+        assert_eq!(f.cursor, Some(cursor.clone()));
+        let deep = query(&[("page", "201")]).validate().unwrap_err();
+        assert!(deep["page"].contains("`next` cursor"), "{deep:?}");
+        assert!(query(&[("page", "200")]).validate().is_ok());
+        for wrong in [
+            Cursor {
+                sort: "username".into(),
+                ..cursor.clone()
+            },
+            Cursor {
+                value: Some("ada".into()),
+                ..cursor.clone()
+            },
+            Cursor {
+                value: None,
+                ..cursor
+            },
+        ] {
+            let errors = query(&[("cursor", &wrong.encode())])
+                .validate()
+                .unwrap_err();
+            assert_eq!(errors["cursor"], Cursor::RULE);
+        }
     }
 
     #[test]

@@ -121,6 +121,8 @@ struct App {
     /// A query string reaching deep into the list (a cursor for us; an offset for
     /// the peer, which has nothing else).
     deep: String,
+    /// A cursor half-way down the audit trail (the peer has no trail).
+    audit_deep: Option<String>,
     /// Dropped (with the database) when the benchmark ends.
     cleanup: Vec<Cleanup>,
 }
@@ -213,12 +215,14 @@ impl App {
         wait_for(&format!("{base}/ready"))?;
         let cookie = login_cookie(&base)?;
         let deep = deep_cursor(&base, &cookie, accounts)?;
+        let audit_deep = Some(deep_audit_cursor(&base, &cookie, accounts)?);
         Ok(App {
             name: "this app",
             process,
             base,
             cookie,
             deep,
+            audit_deep,
             cleanup,
         })
     }
@@ -281,6 +285,7 @@ impl App {
             base,
             cookie,
             deep,
+            audit_deep: None,
             cleanup,
         })
     }
@@ -411,20 +416,20 @@ fn pick(column: &[&str]) -> String {
     out
 }
 
-/// Inserts accounts 1..=`accounts` into `users` with one `INSERT ... SELECT` per
-/// chunk, a recursive CTE counting them out; `run` executes SQL on the database.
-fn insert_accounts(
+/// Inserts rows 1..=`rows` into `table` with one `INSERT ... SELECT` per chunk, a
+/// recursive CTE counting them out (`i`); `run` executes SQL on the database.
+fn insert_rows(
     db: Db,
     run: impl Fn(&str) -> anyhow::Result<String>,
-    columns: &str,
-    values: &[String],
-    accounts: u64,
+    table: &str,
+    (columns, values): (&str, &[String]),
+    rows: u64,
 ) -> anyhow::Result<()> {
     let mut from = 1;
-    while from <= accounts {
-        let to = (from + CHUNK - 1).min(accounts);
+    while from <= rows {
+        let to = (from + CHUNK - 1).min(rows);
         let insert = format!(
-            "INSERT INTO users ({columns}) WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL \
+            "INSERT INTO {table} ({columns}) WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL \
              SELECT i + 1 FROM n WHERE i < {to}) SELECT {} FROM n",
             values.join(", ")
         );
@@ -484,16 +489,41 @@ fn seed_ours(db: Db, url: &str, dir: &Path, accounts: u64) -> anyhow::Result<()>
         time.clone(),
         login,
         "0".to_owned(),
-        time,
+        time.clone(),
     ];
     let columns = "first_name, last_name, username, email, mobile, password_hash, \
                    security_question, role, created_at, updated_at, last_login_at, \
                    failed_logins, email_verified_at";
-    insert_accounts(db, run, columns, &values, accounts)?;
+    insert_rows(db, run, "users", (columns, &values), accounts)?;
+    seed_events(db, run, &time, accounts)?;
     if db == Db::Mysql {
-        run("ANALYZE TABLE users")?;
+        run("ANALYZE TABLE users, audit_events")?;
     }
     Ok(())
+}
+
+/// As many audit events as accounts: one per account (its login, logout or sign-up,
+/// by itself), a second apart.
+fn seed_events(
+    db: Db,
+    run: impl Fn(&str) -> anyhow::Result<String>,
+    time: &str,
+    events: u64,
+) -> anyhow::Result<()> {
+    let name = concat(db, &[&pick(SEED.user), "i"]);
+    let values = [
+        time.to_owned(),
+        "i".to_owned(),
+        name.clone(),
+        pick(&["login", "logout", "signup"]),
+        "i".to_owned(),
+        name,
+        "'127.0.0.1'".to_owned(),
+        "'success'".to_owned(),
+        "1".to_owned(),
+    ];
+    let columns = "at, actor_id, actor_name, action, target_id, target_name, ip, outcome, repeats";
+    insert_rows(db, run, "audit_events", (columns, &values), events)
 }
 
 fn seed_peer(db: Db, sqlite_path: &Path, accounts: u64) -> anyhow::Result<()> {
@@ -532,7 +562,7 @@ fn seed_peer(db: Db, sqlite_path: &Path, accounts: u64) -> anyhow::Result<()> {
     ];
     let columns = "first_name, last_name, username, email, mobile, hashed_password, \
                    security_question, hashed_security_answer, is_active, created_at, updated_at";
-    insert_accounts(db, database, columns, &values, accounts)?;
+    insert_rows(db, database, "users", (columns, &values), accounts)?;
     Ok(())
 }
 
@@ -631,6 +661,27 @@ fn deep_cursor(base: &str, cookie: &str, accounts: u64) -> anyhow::Result<String
     ))
 }
 
+/// A `next` cursor half-way down the audit trail: the event of the middle account,
+/// found by its name.
+fn deep_audit_cursor(base: &str, cookie: &str, events: u64) -> anyhow::Result<String> {
+    let middle = events / 2;
+    let username = format!("{}{middle}", SEED.user[usize::try_from(middle % 4)?]);
+    let (_, body) = curl_json(
+        base,
+        "GET",
+        &format!("/api/v1/audit?target={username}&per_page=1"),
+        Some(cookie),
+        "",
+    )?;
+    let page: serde_json::Value = serde_json::from_str(&body)?;
+    let event = &page["items"][0];
+    let at = event["at"]
+        .as_str()
+        .with_context(|| format!("no seeded event of {username}: {body}"))?;
+    let hex: String = at.bytes().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("cursor=n{}~{}~-at~{hex}", middle / 50, event["id"]))
+}
+
 /// Each load, `seconds` long.
 fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
     let scripts = temp_dir("um-bench-wrk")?;
@@ -645,8 +696,37 @@ fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
     )?;
     let get = |path: &str| format!("{}{path}", app.base);
     let cookie = format!("Cookie: {}", app.cookie);
+    let mut rows = Vec::new();
+    for (name, connections, args) in loads(app, &login) {
+        println!("xtask: {}: {name}", app.name);
+        rows.push(measure(app, name, connections, seconds, &args, None)?);
+    }
+    // The probe beside a 32-client login storm.
+    let storm = vec![
+        "-s".into(),
+        login.display().to_string(),
+        get("/api/v1/auth/login"),
+    ];
+    println!("xtask: {}: /auth/me during a login storm", app.name);
+    let probe = vec!["-H".into(), cookie, get("/api/v1/auth/me")];
+    rows.push(measure(
+        app,
+        "/auth/me, 1 client, beside a 32-client login storm",
+        1,
+        seconds,
+        &probe,
+        Some(&storm),
+    )?);
+    let _ = std::fs::remove_dir_all(&scripts);
+    Ok(rows)
+}
+
+/// The loads measured alone: a name, wrk's connections and its arguments.
+fn loads(app: &App, login: &Path) -> Vec<(&'static str, u32, Vec<String>)> {
+    let get = |path: &str| format!("{}{path}", app.base);
+    let cookie = format!("Cookie: {}", app.cookie);
     let deep = get(&format!("/api/v1/users?{}", app.deep));
-    let loads: Vec<(&'static str, u32, Vec<String>)> = vec![
+    let mut loads: Vec<(&'static str, u32, Vec<String>)> = vec![
         (
             "login (8 clients)",
             8,
@@ -685,35 +765,28 @@ fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
             ],
         ),
         ("deep page", 16, vec!["-H".into(), cookie.clone(), deep]),
-        (
-            "/auth/me, 1 client, idle",
-            1,
-            vec!["-H".into(), cookie.clone(), get("/api/v1/auth/me")],
-        ),
     ];
-    let mut rows = Vec::new();
-    for (name, connections, args) in loads {
-        println!("xtask: {}: {name}", app.name);
-        rows.push(measure(app, name, connections, seconds, &args, None)?);
+    if let Some(audit_deep) = &app.audit_deep {
+        let audit = |query: &str| {
+            vec![
+                "-H".into(),
+                cookie.clone(),
+                get(&format!("/api/v1/audit?{query}")),
+            ]
+        };
+        loads.extend([
+            ("audit page 1", 16, audit("")),
+            ("audit of one account", 16, audit("target=turing2")),
+            ("audit action=signup", 16, audit("action=signup")),
+            ("audit deep page", 16, audit(audit_deep)),
+        ]);
     }
-    // The probe beside a 32-client login storm.
-    let storm = vec![
-        "-s".into(),
-        login.display().to_string(),
-        get("/api/v1/auth/login"),
-    ];
-    println!("xtask: {}: /auth/me during a login storm", app.name);
-    let probe = vec!["-H".into(), cookie, get("/api/v1/auth/me")];
-    rows.push(measure(
-        app,
-        "/auth/me, 1 client, beside a 32-client login storm",
+    loads.extend([(
+        "/auth/me, 1 client, idle",
         1,
-        seconds,
-        &probe,
-        Some(&storm),
-    )?);
-    let _ = std::fs::remove_dir_all(&scripts);
-    Ok(rows)
+        vec!["-H".into(), cookie.clone(), get("/api/v1/auth/me")],
+    )]);
+    loads
 }
 
 fn measure(
@@ -904,7 +977,8 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
         out.push_str("---|---|---|---|---|");
     }
     out.push('\n');
-    for (i, row) in ours.iter().enumerate() {
+    for row in ours {
+        let other = peer.map(|p| p.iter().find(|r| r.load == row.load));
         let _ = write!(
             out,
             "| {} | {:.0} | {} | {} | {} | {:.2} | {} |",
@@ -916,11 +990,13 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
             row.cpu_ms_per_req,
             row.peak_rss_mib
         );
-        if let Some(other) = peer.and_then(|p| p.get(i))
+        if matches!(other, Some(None)) {
+            out.push_str(" (no such endpoint) | - | - | - | - |");
+        } else if let Some(Some(other)) = other
             && other.requests == 0
         {
             out.push_str(" 0 (every request timed out) | - | - | - | - |");
-        } else if let Some(other) = peer.and_then(|p| p.get(i)) {
+        } else if let Some(Some(other)) = other {
             let _ = write!(
                 out,
                 " {:.0} | {} | {:.2} | {} | {:.1}x |",
