@@ -101,6 +101,67 @@ async fn a_deadlock_is_unavailable_not_an_internal_error() {
     drop_database(&name).await;
 }
 
+/// `retry_conflicts` runs a transaction again when it lost a real deadlock, and the
+/// second attempt, after the winner committed, goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_that_loses_a_deadlock_runs_again() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let (name, db) = scratch().await;
+    db.execute_unprepared("CREATE TABLE heavy (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .await
+        .unwrap();
+    let attempts = AtomicU32::new(0);
+    let winner = Mutex::new(None);
+    let (db_ref, attempts_ref, winner_ref) = (&db, &attempts, &winner);
+    let result = backend::db::retry_conflicts(move || async move {
+        let attempt = attempts_ref.fetch_add(1, Ordering::SeqCst) + 1;
+        let txn = db_ref.begin().await?;
+        txn.execute_unprepared("UPDATE t SET n = n + 1 WHERE id = 1")
+            .await?;
+        if attempt == 1 {
+            // A heavier transaction (InnoDB rolls back the lighter one) holds row 2
+            // and waits for row 1.
+            let other = db_ref.begin().await?;
+            other
+                .execute_unprepared(
+                    "INSERT INTO heavy WITH RECURSIVE n(i) AS \
+                     (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) SELECT i FROM n",
+                )
+                .await?;
+            other
+                .execute_unprepared("UPDATE t SET n = n + 10 WHERE id = 2")
+                .await?;
+            *winner_ref.lock().unwrap() = Some(tokio::spawn(async move {
+                other
+                    .execute_unprepared("UPDATE t SET n = n + 10 WHERE id = 1")
+                    .await?;
+                other.commit().await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        txn.execute_unprepared("UPDATE t SET n = n + 1 WHERE id = 2")
+            .await?;
+        txn.commit().await
+    })
+    .await;
+    result.expect("the second attempt goes through");
+    assert_eq!(attempts.load(Ordering::SeqCst), 2, "one run again");
+    let handle = winner.lock().unwrap().take().unwrap();
+    handle.await.unwrap().expect("the winner commits");
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::MySql,
+            "SELECT n FROM t ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let values: Vec<i32> = rows.iter().map(|r| r.try_get("", "n").unwrap()).collect();
+    assert_eq!(values, [11, 11], "both transactions applied once each");
+    drop(db);
+    drop_database(&name).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_locked_elsewhere_gives_a_fast_503_not_a_hang() {
     let app = TestApp::spawn(Backend::Mysql).await;
