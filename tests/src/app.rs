@@ -291,6 +291,19 @@ impl TestApp {
             .unwrap()
             .status()
     }
+
+    /// `POST /api/v1/auth/logout` with a captured `Cookie` header, as the browser of
+    /// that session sends it through this instance.
+    pub async fn logout_with_cookie(&self, cookie: &str) -> StatusCode {
+        self.client()
+            .request(reqwest::Method::POST, "/api/v1/auth/logout")
+            .header("Cookie", cookie)
+            .header("Content-Type", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
 }
 
 impl Drop for TestApp {

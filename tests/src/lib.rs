@@ -157,3 +157,32 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// The plan of `sql`, a line per step: MySQL's `EXPLAIN` (table, key, extra) or
+/// SQLite's `EXPLAIN QUERY PLAN` details.
+pub async fn query_plan(
+    database: &sea_orm::DatabaseConnection,
+    db: Backend,
+    sql: &str,
+) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let (backend, explain) = match db {
+        Backend::Mysql => (DbBackend::MySql, format!("EXPLAIN {sql}")),
+        Backend::Sqlite => (DbBackend::Sqlite, format!("EXPLAIN QUERY PLAN {sql}")),
+    };
+    let rows = database
+        .query_all_raw(Statement::from_string(backend, explain))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| match db {
+            Backend::Mysql => {
+                let table: Option<String> = row.try_get("", "table").unwrap();
+                let key: Option<String> = row.try_get("", "key").unwrap();
+                let extra: Option<String> = row.try_get("", "Extra").unwrap();
+                format!("{table:?} key={key:?} {}", extra.unwrap_or_default())
+            }
+            Backend::Sqlite => row.try_get::<String>("", "detail").unwrap(),
+        })
+        .collect()
+}

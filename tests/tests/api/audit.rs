@@ -288,7 +288,7 @@ db_test!(
 );
 
 db_test!(every_trail_query_is_served_by_an_index, |db| async move {
-    use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+    use sea_orm::{DbBackend, QueryTrait};
     let app = TestApp::spawn(db).await;
     let database = seed_events(&app, db, 10_050).await;
     let backend = match db {
@@ -346,26 +346,7 @@ db_test!(every_trail_query_is_served_by_an_index, |db| async move {
             statements.push(("count", backend.build(&count).to_string()));
         }
         for (what, sql) in statements {
-            let explain = match db {
-                Backend::Mysql => format!("EXPLAIN {sql}"),
-                Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
-            };
-            let rows = database
-                .query_all_raw(Statement::from_string(backend, explain))
-                .await
-                .unwrap();
-            let plan: Vec<String> = rows
-                .iter()
-                .map(|row| match db {
-                    Backend::Mysql => {
-                        let table: Option<String> = row.try_get("", "table").unwrap();
-                        let key: Option<String> = row.try_get("", "key").unwrap();
-                        let extra: Option<String> = row.try_get("", "Extra").unwrap();
-                        format!("{table:?} key={key:?} {}", extra.unwrap_or_default())
-                    }
-                    Backend::Sqlite => row.try_get::<String>("", "detail").unwrap(),
-                })
-                .collect();
+            let plan = query_plan(&database, db, &sql).await;
             let context = format!("{pairs:?} {what}: {plan:#?}\n{sql}");
             for line in plan.iter().filter(|l| l.contains("audit_events")) {
                 let indexed = match db {

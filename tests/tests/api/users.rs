@@ -634,31 +634,6 @@ db_test!(every_list_order_is_served_by_an_index, |db| async move {
     }
 });
 
-/// The plan of `sql`, a line per step: MySQL's `EXPLAIN` (table, key, extra) or
-/// SQLite's `EXPLAIN QUERY PLAN` details.
-async fn query_plan(database: &sea_orm::DatabaseConnection, db: Backend, sql: &str) -> Vec<String> {
-    use sea_orm::{DbBackend, Statement};
-    let (backend, explain) = match db {
-        Backend::Mysql => (DbBackend::MySql, format!("EXPLAIN {sql}")),
-        Backend::Sqlite => (DbBackend::Sqlite, format!("EXPLAIN QUERY PLAN {sql}")),
-    };
-    let rows = database
-        .query_all_raw(Statement::from_string(backend, explain))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|row| match db {
-            Backend::Mysql => {
-                let table: Option<String> = row.try_get("", "table").unwrap();
-                let key: Option<String> = row.try_get("", "key").unwrap();
-                let extra: Option<String> = row.try_get("", "Extra").unwrap();
-                format!("{table:?} key={key:?} {}", extra.unwrap_or_default())
-            }
-            Backend::Sqlite => row.try_get::<String>("", "detail").unwrap(),
-        })
-        .collect()
-}
-
 db_test!(every_search_shape_is_served_by_indexes, |db| async move {
     use backend::accounts::{ListScope, SearchPlan, list_queries};
     use sea_orm::{DbBackend, QueryTrait};

@@ -14,7 +14,7 @@ use backend::config::Settings;
 use futures::future::join_all;
 use harness::galera::{Galera, Haproxy, NODES};
 use harness::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use shared::{Role, User};
 
@@ -111,15 +111,8 @@ async fn a_session_made_on_one_instance_works_on_all_and_logout_ends_it_everywhe
                 "a session made on instance {login} on instance {i}"
             );
         }
-        let out = apps[logout]
-            .client()
-            .request(Method::POST, "/api/v1/auth/logout")
-            .header("Cookie", &cookie)
-            .header("Content-Type", "application/json")
-            .send()
-            .await
-            .unwrap();
-        assert!(out.status().is_success(), "logout: {}", out.status());
+        let out = apps[logout].logout_with_cookie(&cookie).await;
+        assert!(out.is_success(), "logout: {out}");
         assert_eq!(
             apps[probe].me_with_cookie(&cookie).await,
             StatusCode::UNAUTHORIZED,
@@ -157,15 +150,8 @@ async fn a_node_that_lags_behind_still_refuses_a_session_logged_out_elsewhere(
         }
         tokio::task::block_in_place(|| {
             tokio::runtime::Handle::current().block_on(async {
-                let out = apps[0]
-                    .client()
-                    .request(Method::POST, "/api/v1/auth/logout")
-                    .header("Cookie", &cookie)
-                    .header("Content-Type", "application/json")
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(out.status().is_success(), "logout: {}", out.status());
+                let out = apps[0].logout_with_cookie(&cookie).await;
+                assert!(out.is_success(), "logout: {out}");
                 assert_eq!(
                     apps[2].me_with_cookie(&cookie).await,
                     StatusCode::UNAUTHORIZED,
