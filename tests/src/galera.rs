@@ -252,6 +252,7 @@ pub struct Haproxy {
     pub address: String,
     child: Child,
     dir: PathBuf,
+    backends: usize,
 }
 
 impl Haproxy {
@@ -314,6 +315,29 @@ backend apps
             address: format!("http://127.0.0.1:{}", Self::PORT),
             child,
             dir,
+            backends: backends.len(),
+        }
+    }
+
+    /// Waits until HAProxy sends traffic to every backend again (each passed its
+    /// health check twice in a row), e.g. after one was out while its node paused.
+    pub async fn wait_until_all_serve(&self) {
+        let client = self.client();
+        let started = Instant::now();
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < self.backends {
+            let res = client.get("/health").await;
+            if let Some(name) = res.headers().get("x-backend").and_then(|v| v.to_str().ok()) {
+                seen.insert(name.to_owned());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "HAProxy serves only {seen:?} of {} backends",
+                self.backends
+            );
+            if seen.len() < self.backends {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 }
