@@ -158,6 +158,38 @@ where
     }
 }
 
+/// Runs `insert` (an `INSERT ... WITH RECURSIVE` bulk seed) on `app`'s database in one
+/// transaction, written behind the application's back because the API would take
+/// minutes, and returns a connection to it. On MariaDB it lifts the recursion limit
+/// (1,000 by default) and refreshes `table`'s statistics, as a table that grew over
+/// time has them (InnoDB does it in the background some time after a bulk load).
+pub async fn bulk_insert(
+    app: &TestApp,
+    db: Backend,
+    table: &str,
+    insert: &str,
+) -> sea_orm::DatabaseConnection {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let database = sea_orm::Database::connect(app.database_url())
+        .await
+        .unwrap();
+    let txn = database.begin().await.unwrap();
+    if db == Backend::Mysql {
+        txn.execute_unprepared("SET SESSION max_recursive_iterations = 1000000")
+            .await
+            .unwrap();
+    }
+    txn.execute_unprepared(insert).await.unwrap();
+    txn.commit().await.unwrap();
+    if db == Backend::Mysql {
+        database
+            .execute_unprepared(&format!("ANALYZE TABLE {table}"))
+            .await
+            .unwrap();
+    }
+    database
+}
+
 /// The plan of `sql`, a line per step: MySQL's `EXPLAIN` (table, key, extra) or
 /// SQLite's `EXPLAIN QUERY PLAN` details.
 pub async fn query_plan(

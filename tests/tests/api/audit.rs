@@ -181,40 +181,18 @@ db_test!(audit_filters_and_access, |db| async move {
 /// Writes `n` login events straight into the trail (the API would take minutes): half
 /// at one instant and half at the next, so pages cut through runs of equal times.
 async fn seed_events(app: &TestApp, db: Backend, n: u32) -> sea_orm::DatabaseConnection {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let database = sea_orm::Database::connect(app.database_url())
-        .await
-        .unwrap();
     // Each database's own spelling of a stored time (sqlx writes RFC 3339 on SQLite).
     let (early, late) = match db {
         Backend::Mysql => ("2026-11-01 10:00:00", "2026-11-01 10:00:01"),
         Backend::Sqlite => ("2026-11-01T10:00:00+00:00", "2026-11-01T10:00:01+00:00"),
     };
-    let txn = database.begin().await.unwrap();
-    if db == Backend::Mysql {
-        // MariaDB stops recursion at 1,000 by default.
-        txn.execute_unprepared("SET SESSION max_recursive_iterations = 20000")
-            .await
-            .unwrap();
-    }
-    txn.execute_unprepared(&format!(
+    let insert = format!(
         "INSERT INTO audit_events (at, actor_name, action, target_name, outcome, repeats) \
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
          SELECT CASE WHEN i * 2 <= {n} THEN '{early}' ELSE '{late}' END, \
          'bulk', 'login', 'bulk', 'success', 1 FROM n"
-    ))
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
-    if db == Backend::Mysql {
-        // The statistics a table that grew over time has (InnoDB refreshes them in
-        // the background, some time after a bulk load).
-        database
-            .execute_unprepared("ANALYZE TABLE audit_events")
-            .await
-            .unwrap();
-    }
-    database
+    );
+    bulk_insert(app, db, "audit_events", &insert).await
 }
 
 db_test!(

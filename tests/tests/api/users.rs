@@ -1,7 +1,6 @@
 //! `/api/v1/users`: listing, search, sorting, and the role matrix.
 
 use reqwest::StatusCode;
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use shared::{Role, User, UserPage};
 
@@ -164,9 +163,6 @@ db_test!(cursors_walk_every_sort_forwards_and_back, |db| async move {
 
 /// Writes `n` accounts straight into the app's table (the API would take minutes).
 async fn seed_accounts(app: &TestApp, db: Backend, n: u32) -> sea_orm::DatabaseConnection {
-    let database = sea_orm::Database::connect(app.database_url())
-        .await
-        .unwrap();
     let seed = format!(
         "INSERT INTO users (first_name, last_name, username, email, mobile, \
         password_hash, role, created_at, updated_at, last_login_at, failed_logins) \
@@ -186,24 +182,10 @@ async fn seed_accounts(app: &TestApp, db: Backend, n: u32) -> sea_orm::DatabaseC
             )
             .replace("CONCAT('+1444', LPAD(i, 7, '0'))", "printf('+1444%07d', i)"),
     };
-    let txn = sea_orm::TransactionTrait::begin(&database).await.unwrap();
-    if db == Backend::Mysql {
-        // MariaDB stops recursion at 1,000 by default.
-        txn.execute_unprepared("SET SESSION max_recursive_iterations = 20000")
-            .await
-            .unwrap();
-    }
-    txn.execute_unprepared(&seed).await.unwrap();
-    txn.commit().await.unwrap();
+    let database = bulk_insert(app, db, "users", &seed).await;
     // Rows written behind the application's back need their search terms, as
     // `backend reindex-search` would build them.
     migration::rebuild_search_terms(&database).await.unwrap();
-    if db == Backend::Mysql {
-        database
-            .execute_unprepared("ANALYZE TABLE users")
-            .await
-            .unwrap();
-    }
     database
 }
 
