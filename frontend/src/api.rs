@@ -13,8 +13,8 @@ use shared::{
     CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse, FieldErrors,
     ForgotPasswordRequest, ForgotPasswordResponse, Invitation, ListUsersQuery, LockoutState,
     LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions,
-    SessionInfo, SignupOptions, SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest,
-    User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
+    SessionInfo, SessionState, SignupOptions, SignupRequest, Strength, UpdateProfileRequest,
+    UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
 };
 
 use crate::query::{self, UrlQuery};
@@ -129,12 +129,12 @@ async fn send<T: DeserializeOwned>(
 }
 
 /// The logged-in account, or `None` when nobody is (no "expired" notice).
+/// Who is logged in, asked without an error when nobody is (a signed-out visit
+/// keeps the console quiet).
 pub async fn current_user() -> Result<Option<User>, ApiError> {
-    match call(Method::GET, "/auth/me", None::<&()>, On401::Report).await {
-        Ok(user) => Ok(Some(user)),
-        Err(ApiError::Unauthorized(_)) => Ok(None),
-        Err(other) => Err(other),
-    }
+    call(Method::GET, "/auth/session", None::<&()>, On401::Report)
+        .await
+        .map(|state: SessionState| state.user)
 }
 
 pub async fn login(request: &LoginRequest) -> Result<User, ApiError> {

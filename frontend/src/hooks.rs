@@ -1,8 +1,15 @@
-//! Logic that several screens share: sending a form, and keeping a list's query in
-//! the URL.
+//! Logic that several screens share: sending a form, keeping a list's query in the
+//! URL, and the timers and answers that must not outlive their screen.
+//!
+//! A screen that is gone has its signals disposed, and reading one of them panics.
+//! So nothing started by a screen may run after it: timers are cleared and answers
+//! dropped when the component that started them is cleaned up.
 
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -54,12 +61,18 @@ where
     Fut: Future<Output = Result<Answer, ApiError>> + 'static,
 {
     let toasts = use_toasts();
+    let mounted = use_mounted();
     let on_success = Rc::new(on_success);
     let action = Action::new_local(move |request: &Request| {
         let answer = send(request.clone());
-        let on_success = on_success.clone();
+        let (on_success, mounted) = (on_success.clone(), mounted.clone());
         async move {
-            match answer.await {
+            let answer = answer.await;
+            // Left before the answer came: the screen it was for is gone.
+            if !mounted.get() {
+                return;
+            }
+            match answer {
                 Ok(answer) => on_success(answer),
                 Err(e) => {
                     errors.set(e.fields());
@@ -134,4 +147,63 @@ where
         navigate.with_value(|navigate| navigate(&url, Default::default()));
     };
     (query, set)
+}
+
+/// Whether the component that called [`use_mounted`] is still on screen.
+#[derive(Clone)]
+pub struct Mounted(Arc<AtomicBool>);
+
+impl Mounted {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Turns false when the calling component is cleaned up: for an answer that arrives
+/// after its screen has gone.
+pub fn use_mounted() -> Mounted {
+    let mounted = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&mounted);
+    on_cleanup(move || flag.store(false, Ordering::Relaxed));
+    Mounted(mounted)
+}
+
+/// A timer owned by the component that made it ([`use_timer`]): one call pending at
+/// most, so scheduling again replaces it (a debounce), and none left once the component
+/// is cleaned up.
+#[derive(Clone, Copy)]
+pub struct Timer(StoredValue<Option<TimeoutHandle>>);
+
+/// A [`Timer`] that the calling component owns.
+pub fn use_timer() -> Timer {
+    let timer = Timer(StoredValue::new(None));
+    // Cleanups run before the owner's values are dropped: the handle is still there.
+    on_cleanup(move || timer.cancel());
+    timer
+}
+
+impl Timer {
+    /// Runs `call` after `delay`, in place of the call pending (if any).
+    pub fn schedule(self, delay: Duration, call: impl FnOnce() + 'static) {
+        if self.0.is_disposed() {
+            return;
+        }
+        self.cancel();
+        let pending = self.0;
+        let handle = set_timeout_with_handle(
+            move || {
+                pending.set_value(None);
+                call();
+            },
+            delay,
+        );
+        self.0.set_value(handle.ok());
+    }
+
+    /// Drops the pending call.
+    pub fn cancel(self) {
+        if let Some(handle) = self.0.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    }
 }

@@ -7,7 +7,7 @@ use shared::{Role, User};
 pub struct Session {
     /// The logged-in account; `None` when signed out.
     pub user: RwSignal<Option<User>>,
-    /// Whether the first `GET /auth/me` has answered (route guards wait for it).
+    /// Whether the first `GET /auth/session` has answered (route guards wait for it).
     pub ready: RwSignal<bool>,
     /// Set when a call found the session gone; the login page then says so.
     pub expired: RwSignal<bool>,

@@ -100,6 +100,15 @@ impl PasswordStrengthRequest {
     }
 }
 
+/// Whether the request carries a live session (`GET /auth/session`): the browser app
+/// asks this at start, and a signed-out visitor is an answer, not an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionState {
+    /// The logged-in account; `null` when signed out (no session, or it ended).
+    pub user: Option<User>,
+}
+
 /// A bearer token for non-browser clients.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

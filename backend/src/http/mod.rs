@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, http, web};
 use tracing_actix_web::TracingLogger;
 
@@ -67,6 +67,9 @@ pub fn serve(
             )
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
+            // Brotli or gzip, as the client accepts: JSON and anything the build did
+            // not precompress (those copies already say how they are encoded).
+            .wrap(Compress::default())
             .wrap(from_fn(middleware::check_host))
             .wrap(cors(state.origins.extra()))
             .wrap(headers.middleware())

@@ -26,6 +26,7 @@ use crate::http::routes;
         routes::auth::logout,
         routes::auth::token,
         routes::auth::me,
+        routes::auth::session_state,
         routes::auth::update_me,
         routes::auth::change_password,
         routes::auth::password_strength,

@@ -3,7 +3,7 @@
 
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use leptos::task::spawn_local_scoped_with_cancellation;
 use shared::validate::Password;
 use shared::{FieldErrors, PasswordStrengthRequest, Strength};
 
@@ -95,28 +95,22 @@ pub fn StrengthMeter(
     #[prop(into)] user_inputs: Signal<Vec<String>>,
 ) -> impl IntoView {
     let strength = RwSignal::new(None::<Strength>);
-    let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         let request = PasswordStrengthRequest {
             password: password.get(),
             user_inputs: user_inputs.get(),
         };
-        let ticket = asked.get_value() + 1;
-        asked.set_value(ticket);
         if request.password.is_empty() || Password::parse(&request.password, &[]).is_err() {
             // Too short or too long: the field's own message says why.
             strength.set(None);
             return;
         }
-        spawn_local(async move {
+        // The next keystroke reruns the effect, which cancels this call (so only the
+        // newest answer shows); leaving the form cancels it too.
+        spawn_local_scoped_with_cancellation(async move {
             TimeoutFuture::new(STRENGTH_DELAY_MS).await;
-            if asked.get_value() != ticket {
-                return;
-            }
             let answer = api::password_strength(&request).await.ok();
-            if asked.get_value() == ticket {
-                strength.set(answer);
-            }
+            strength.set(answer);
         });
     });
     let score = move || strength.with(|s| s.as_ref().map_or(0, |s| s.score));

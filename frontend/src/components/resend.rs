@@ -2,38 +2,47 @@
 //! verification), with a pause after each code: a second click must not cost the
 //! account one of its few mails an hour.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
+
+use crate::hooks::{Timer, use_timer};
 
 /// Seconds before another code may be requested.
 const RESEND_COOLDOWN: u32 = 30;
 
-/// Seconds left before another code may be requested.
+/// Seconds left before another code may be requested, counted down by a timer that
+/// the screen owns (it stops when the screen goes).
 #[derive(Clone, Copy)]
-pub struct Cooldown(RwSignal<u32>);
+pub struct Cooldown {
+    seconds: RwSignal<u32>,
+    tick: Timer,
+}
 
 impl Cooldown {
     pub fn new() -> Self {
-        Self(RwSignal::new(0))
+        Self {
+            seconds: RwSignal::new(0),
+            tick: use_timer(),
+        }
     }
 
     pub fn start(self) {
-        fn schedule(cooldown: RwSignal<u32>) {
-            set_timeout(
-                move || {
-                    cooldown.update(|c| *c = c.saturating_sub(1));
-                    if cooldown.get_untracked() > 0 {
-                        schedule(cooldown);
-                    }
-                },
-                std::time::Duration::from_secs(1),
-            );
-        }
-        self.0.set(RESEND_COOLDOWN);
-        schedule(self.0);
+        self.seconds.set(RESEND_COOLDOWN);
+        self.schedule_tick();
+    }
+
+    fn schedule_tick(self) {
+        self.tick.schedule(Duration::from_secs(1), move || {
+            self.seconds.update(|s| *s = s.saturating_sub(1));
+            if self.seconds.get_untracked() > 0 {
+                self.schedule_tick();
+            }
+        });
     }
 
     fn seconds_left(self) -> u32 {
-        self.0.get()
+        self.seconds.get()
     }
 }
 

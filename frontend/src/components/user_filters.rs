@@ -1,13 +1,36 @@
 //! The dashboard's toolbar: search, role filter and page size. Each change goes back
 //! to the page to be put in the URL, on page 1.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
-use shared::{ListUsers, Role};
+use shared::{ListUsers, Role, Sort, SortKey};
 
 use crate::components::icons::{Icon, IconName};
+use crate::components::user_table::may_sort;
+use crate::hooks::use_timer;
 
 const PAGE_SIZES: [u64; 4] = [10, 20, 50, 100];
-const SEARCH_DELAY_MS: u64 = 300;
+/// The orders the sort control offers, in the words a person would use.
+const SORTS: [(Sort, &str); 8] = [
+    (sort(SortKey::CreatedAt, true), "Newest first"),
+    (sort(SortKey::CreatedAt, false), "Oldest first"),
+    (sort(SortKey::Username, false), "Username A–Z"),
+    (sort(SortKey::Username, true), "Username Z–A"),
+    (sort(SortKey::Email, false), "Email A–Z"),
+    (sort(SortKey::Email, true), "Email Z–A"),
+    (sort(SortKey::LastLoginAt, true), "Last login, latest first"),
+    (
+        sort(SortKey::LastLoginAt, false),
+        "Last login, earliest first",
+    ),
+];
+
+const fn sort(key: SortKey, descending: bool) -> Sort {
+    Sort { key, descending }
+}
+
+const SEARCH_DELAY: Duration = Duration::from_millis(300);
 
 /// Controls for `list` (the URL's); `on_change` gets the list to show next.
 /// `names_only`: the search matches names only (the viewer is not an admin).
@@ -27,20 +50,13 @@ pub fn UserFilters(
 
     // The search box updates the URL once typing pauses.
     let search = RwSignal::new(list.get_untracked().q.unwrap_or_default());
-    let typed = StoredValue::new(0u64);
+    let pause = use_timer();
     let on_search = move |value: String| {
         search.set(value.clone());
-        let ticket = typed.get_value() + 1;
-        typed.set_value(ticket);
-        set_timeout(
-            move || {
-                if typed.get_value() == ticket {
-                    let q = value.trim().to_owned();
-                    change(&|l| l.q = (!q.is_empty()).then(|| q.clone()));
-                }
-            },
-            std::time::Duration::from_millis(SEARCH_DELAY_MS),
-        );
+        pause.schedule(SEARCH_DELAY, move || {
+            let q = value.trim().to_owned();
+            change(&|l| l.q = (!q.is_empty()).then(|| q.clone()));
+        });
     };
     // Back/forward changes the URL: keep the box in step.
     Effect::new(move |_| {
@@ -64,6 +80,24 @@ pub fn UserFilters(
                 <input type="search" placeholder=placeholder
                     data-testid="search" prop:value=move || search.get()
                     on:input=move |ev| on_search(event_target_value(&ev))/>
+            </label>
+            // The table's headers sort on a wide screen; the cards of a narrow one
+            // have none, so this does (CSS shows it there only).
+            <label class="sort-control">
+                <span class="sr-only">"Sort by"</span>
+                <select data-testid="sort-select"
+                    prop:value=move || list.get().sort.to_string()
+                    on:change=move |ev| {
+                        if let Ok(sort) = Sort::parse(&event_target_value(&ev)) {
+                            change(&|l| l.sort = sort);
+                        }
+                    }>
+                    {SORTS
+                        .iter()
+                        .filter(|(sort, _)| may_sort(sort.key, !names_only))
+                        .map(|(sort, label)| view! { <option value=sort.to_string()>{*label}</option> })
+                        .collect_view()}
+                </select>
             </label>
             <label>
                 <span class="sr-only">"Role"</span>

@@ -509,6 +509,51 @@ db_test!(
 );
 
 db_test!(
+    the_session_state_answers_200_signed_in_or_out,
+    |db| async move {
+        let app = TestApp::spawn(db).await;
+        let client = app.client();
+        let state = |res: reqwest::Response| async move {
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["cache-control"], "no-store");
+            let body: Value = json(res).await;
+            body["user"]["username"].as_str().map(str::to_owned)
+        };
+
+        // Nobody logged in: an answer, not a 401.
+        assert_eq!(state(client.get("/api/v1/auth/session").await).await, None);
+        client.signup_ok(&account("ada")).await;
+        let login = client.login("ada", PASSWORD).await;
+        let cookie = cookie_pair(&session_set_cookie(&login).expect("a session cookie"));
+        let session = client.get("/api/v1/auth/session").await;
+        assert_eq!(state(session).await.as_deref(), Some("ada"));
+        let token = client.token("ada", PASSWORD).await;
+        let bearer = app.client().with_bearer(&token);
+        let session = bearer.get("/api/v1/auth/session").await;
+        assert_eq!(state(session).await.as_deref(), Some("ada"));
+
+        // A cookie whose session has ended is no session, and is cleared.
+        assert_eq!(
+            app.logout_with_cookie(&cookie).await,
+            StatusCode::NO_CONTENT
+        );
+        let stale = app
+            .client()
+            .request(reqwest::Method::GET, "/api/v1/auth/session")
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let cleared = session_set_cookie(&stale).expect("the ended cookie is cleared");
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+        assert_eq!(state(stale).await, None);
+        // A token that is no token is no session either.
+        let forged = app.client().with_bearer("not-a-token");
+        assert_eq!(state(forged.get("/api/v1/auth/session").await).await, None);
+    }
+);
+
+db_test!(
     other_authorization_schemes_leave_the_cookie_in_charge,
     |db| async move {
         let app = TestApp::spawn(db).await;

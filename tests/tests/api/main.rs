@@ -10,6 +10,7 @@ mod abuse_limits;
 mod account_security;
 mod audit;
 mod auth;
+mod compression;
 mod database;
 mod docs;
 mod legacy;

@@ -44,7 +44,7 @@ async fn enter_code(page: &Page, code: &str, address: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_accounts_verify_their_email() {
     let app = spawn_app(|_| {}).await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/signup", app.address)).await;
     let ada = account("ada");
     fill_account(&page, &ada).await;
@@ -112,6 +112,10 @@ async fn new_accounts_verify_their_email() {
     wait_text(&page, &email_state("verified"), new_address).await;
     assert_eq!(input_value(&page, "email").await, new_address);
     assert!(!present(&page, "verify-banner").await, "nothing to confirm");
+    // Refused on purpose: a replaced code, and a new address without the password.
+    chromium
+        .assert_quiet(&["/api/v1/auth/email/verify", "/api/v1/auth/me"])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +123,7 @@ async fn an_admin_invites_and_the_invitee_signs_up() {
     let app = spawn_app(|s| s.accounts.signup = SignupMode::Invite).await;
     // The first account (the admin) may sign up whatever the mode.
     app.admin().await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     log_in(&page, "admin", PASSWORD).await;
     wait_text(&page, &testid("summary"), "of 1").await;
@@ -134,7 +138,7 @@ async fn an_admin_invites_and_the_invitee_signs_up() {
     let code = app.mail.wait_for_subject(address, INVITATION, 1).await[0].code();
 
     // The invitee, in a browser of their own: the form asks for the code.
-    let theirs = Chromium::launch().await;
+    let mut theirs = Chromium::launch().await;
     let invitee = theirs.open(&format!("{}/signup", app.address)).await;
     find(&invitee, &testid("input-invitation_code")).await;
     let grace = SignupRequest {
@@ -165,13 +169,16 @@ async fn an_admin_invites_and_the_invitee_signs_up() {
     click(&page, "revoke-invitation").await;
     wait_text(&page, &testid("toast-success"), "Withdrew").await;
     wait_gone(&page, &testid("invitation-row")).await;
+    chromium.assert_quiet(&[]).await;
+    // Refused on purpose: the sign-up without the invitation's code.
+    theirs.assert_quiet(&["/api/v1/auth/signup"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signup_form_follows_the_policy() {
     let closed = spawn_app(|s| s.accounts.signup = SignupMode::Closed).await;
     closed.admin().await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/signup", closed.address)).await;
     wait_text(&page, &testid("signup-closed"), "Sign-up is closed").await;
     assert!(!present(&page, "signup-form").await);
@@ -197,13 +204,14 @@ async fn the_signup_form_follows_the_policy() {
         !present(&page, "input-setup_token").await,
         "a loopback instance"
     );
+    chromium.assert_quiet(&[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_next_parameter_cannot_leave_the_origin() {
     let app = spawn_app(|_| {}).await;
     app.admin().await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     // As they stand in the address bar; the app reads them decoded.
     let nexts = [
         "/%5Cevil.example",
@@ -233,4 +241,5 @@ async fn a_next_parameter_cannot_leave_the_origin() {
             "{next}"
         );
     }
+    chromium.assert_quiet(&[]).await;
 }

@@ -72,7 +72,7 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
     let bob = create_user(&admin, "bob").await;
 
     // Bob logs in once from his browser, which keeps the device cookie.
-    let bobs = Chromium::launch().await;
+    let mut bobs = Chromium::launch().await;
     let page = bobs.open(&format!("{}/login", app.address)).await;
     log_in(&page, "bob", PASSWORD).await;
     wait_text(&page, &testid("current-user"), "bob").await;
@@ -107,7 +107,7 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
     );
 
     // The admin sees the lock for unknown clients and bob's one device, unlocked.
-    let admins = Chromium::launch().await;
+    let mut admins = Chromium::launch().await;
     let bobs_page = format!("{}/users/{}/edit", app.address, bob.id);
     let desk = admins.open(&format!("{}/login", app.address)).await;
     log_in(&desk, "admin", PASSWORD).await;
@@ -164,4 +164,7 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
     wait_gone(&desk, &testid("unlock-user")).await;
     log_in(&page, "bob", PASSWORD).await;
     wait_text(&page, &testid("current-user"), "bob").await;
+    // Refused on purpose: the wrong passwords.
+    bobs.assert_quiet(&["/api/v1/auth/login"]).await;
+    admins.assert_quiet(&[]).await;
 }

@@ -7,9 +7,14 @@
 #![allow(clippy::too_many_lines)]
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel, LogEntrySource};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown, RemoteObject,
+};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Element, Page};
 use futures::StreamExt;
@@ -45,10 +50,32 @@ async fn spawn_app(configure: impl FnOnce(&mut backend::config::Settings)) -> Te
 }
 
 /// A headless Chromium with a fresh profile; killed when dropped, even on panic.
+///
+/// It records what went wrong on its pages (uncaught exceptions, which is how a Rust
+/// panic ends, `console.error` calls, and requests the browser logged as failed), and
+/// a test must end with [`Chromium::assert_quiet`]: dropping it unchecked fails.
 struct Chromium {
     browser: Browser,
     events: tokio::task::JoinHandle<()>,
+    problems: Arc<Mutex<Vec<Problem>>>,
+    listeners: Vec<tokio::task::JoinHandle<()>>,
+    checked: bool,
     _profile: TempDir,
+}
+
+/// Something a page reported as wrong (shown through `Debug` when a test fails).
+#[derive(Debug)]
+#[allow(
+    dead_code,
+    reason = "the fields are read through Debug, in the failure message"
+)]
+enum Problem {
+    /// An uncaught exception (a panic in the app ends in a wasm `unreachable`).
+    Exception(String),
+    /// A `console.error` or failed `console.assert` (the panic hook writes one).
+    Console(String),
+    /// A request the browser logged as failed: a 4xx or 5xx answer, say.
+    Request { url: String, text: String },
 }
 
 struct TempDir(PathBuf);
@@ -88,13 +115,85 @@ impl Chromium {
         Self {
             browser,
             events,
+            problems: Arc::default(),
+            listeners: Vec::new(),
+            checked: false,
             _profile: profile,
         }
     }
 
+    /// Fails on anything the pages reported as wrong, but for refused requests to the
+    /// paths in `refused`: the answers the test itself provoked (a wrong password,
+    /// say), which the browser logs as failed requests.
+    async fn assert_quiet(mut self, refused: &[&str]) {
+        // Events still on their way from the browser.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.checked = true;
+        let problems = std::mem::take(&mut *self.problems.lock().unwrap());
+        let unexpected: Vec<_> = problems
+            .into_iter()
+            .filter(|problem| match problem {
+                Problem::Request { url, .. } => !refused.contains(&path_of(url)),
+                Problem::Exception(_) | Problem::Console(_) => true,
+            })
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "the pages reported {} problem(s): {unexpected:#?}",
+            unexpected.len()
+        );
+    }
+
+    /// Records what `page` reports as wrong, from now until the browser closes.
+    async fn record_problems(&mut self, page: &Page) {
+        let mut exceptions = page.event_listener::<EventExceptionThrown>().await.unwrap();
+        let mut console = page
+            .event_listener::<EventConsoleApiCalled>()
+            .await
+            .unwrap();
+        let mut log = page.event_listener::<EventEntryAdded>().await.unwrap();
+        let problems = Arc::clone(&self.problems);
+        self.listeners.push(tokio::spawn(async move {
+            let record = |problem| problems.lock().unwrap().push(problem);
+            loop {
+                tokio::select! {
+                    Some(thrown) = exceptions.next() => {
+                        let details = &thrown.exception_details;
+                        let text = details
+                            .exception
+                            .as_ref()
+                            .and_then(|e| e.description.clone())
+                            .unwrap_or_else(|| details.text.clone());
+                        record(Problem::Exception(text));
+                    }
+                    Some(call) = console.next() => {
+                        if matches!(call.r#type, ConsoleApiCalledType::Error | ConsoleApiCalledType::Assert) {
+                            let text: Vec<_> = call.args.iter().map(remote_text).collect();
+                            record(Problem::Console(text.join(" ")));
+                        }
+                    }
+                    Some(added) = log.next() => {
+                        let entry = &added.entry;
+                        if entry.level != LogEntryLevel::Error {
+                            continue;
+                        }
+                        // console.error also shows up here: it is recorded above.
+                        if entry.source == LogEntrySource::Network {
+                            let url = entry.url.clone().unwrap_or_default();
+                            record(Problem::Request { url, text: entry.text.clone() });
+                        } else if entry.source != LogEntrySource::Javascript {
+                            record(Problem::Console(entry.text.clone()));
+                        }
+                    }
+                    else => break,
+                }
+            }
+        }));
+    }
+
     /// A new tab at `url`. The tab starts blank and navigates by script: waiting for a
     /// page load that the app itself redirects (signed out at `/`) never ends.
-    async fn open(&self, url: &str) -> Page {
+    async fn open(&mut self, url: &str) -> Page {
         let page = tokio::time::timeout(WAIT, self.browser.new_page("about:blank"))
             .await
             .expect("a new tab within the time limit")
@@ -106,6 +205,7 @@ impl Chromium {
         )
         .await
         .expect("the CSP recorder is installed");
+        self.record_problems(&page).await;
         go_to(&page, url).await;
         page
     }
@@ -123,6 +223,31 @@ impl Drop for Chromium {
             }
         }
         self.events.abort();
+        for listener in &self.listeners {
+            listener.abort();
+        }
+        if !self.checked && !std::thread::panicking() {
+            panic!("a browser test must end with Chromium::assert_quiet");
+        }
+    }
+}
+
+/// The path of `url`, without its query.
+fn path_of(url: &str) -> &str {
+    let after_host = url
+        .splitn(4, '/')
+        .nth(3)
+        .map_or(0, |rest| url.len() - rest.len() - 1);
+    url[after_host..].split(['?', '#']).next().unwrap_or("")
+}
+
+/// What a console argument shows.
+fn remote_text(object: &RemoteObject) -> String {
+    match (&object.value, &object.description) {
+        (Some(serde_json::Value::String(text)), _) => text.clone(),
+        (Some(value), _) => value.to_string(),
+        (None, Some(description)) => description.clone(),
+        (None, None) => format!("{:?}", object.r#type),
     }
 }
 
@@ -252,7 +377,7 @@ async fn log_in(page: &Page, username: &str, password: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admins_day_from_signup_to_password_recovery() {
     let app = spawn_app(|_| {}).await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/", app.address)).await;
 
     // Signed out, the dashboard sends us to login, which links to signup.
@@ -400,6 +525,8 @@ async fn an_admins_day_from_signup_to_password_recovery() {
     log_in(&page, "ada", new_password).await;
     wait_path(&page, "/").await;
     wait_text(&page, &testid("current-user"), "ada").await;
+    // Refused on purpose: bob (account 2) saved with a mobile already in use.
+    chromium.assert_quiet(&["/api/v1/users/2"]).await;
 }
 
 async fn fill_search(page: &Page, text: &str) {
@@ -407,12 +534,124 @@ async fn fill_search(page: &Page, text: &str) {
     input.click().await.unwrap().type_str(text).await.unwrap();
 }
 
+/// The most the app's code (.wasm and .js) may weigh over the wire.
+const BUNDLE_BUDGET: u64 = 400_000;
+
+/// What the browser downloaded before the login screen showed: the bundle arrives
+/// compressed, within budget (the README's figure is this test's output).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bundle_arrives_compressed_within_budget() {
+    let app = spawn_app(|_| {}).await;
+    let mut chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    find(&page, &testid("login-form")).await;
+    let files: Vec<(String, u64, u64)> = page
+        .evaluate(
+            "[...new Map(performance.getEntriesByType('resource')
+                .filter(e => /[.](wasm|js)$/.test(new URL(e.name).pathname))
+                .map(e => [new URL(e.name).pathname, [e.encodedBodySize, e.decodedBodySize]])
+            )].map(([name, [wire, size]]) => [name, wire, size])",
+        )
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    println!("the bundle over the wire (bytes sent, bytes decoded): {files:?}");
+    for ext in [".wasm", ".js"] {
+        assert!(
+            files.iter().any(|(name, ..)| name.ends_with(ext)),
+            "no {ext} was loaded: {files:?}"
+        );
+    }
+    for (name, wire, size) in &files {
+        assert!(
+            wire * 2 < *size,
+            "{name} came uncompressed: {wire} of {size} bytes"
+        );
+    }
+    let total: u64 = files.iter().map(|(_, wire, _)| wire).sum();
+    println!("bundle total over the wire: {total} bytes");
+    assert!(
+        total <= BUNDLE_BUDGET,
+        "{total} bytes, over {BUNDLE_BUDGET}"
+    );
+    chromium.assert_quiet(&[]).await;
+}
+
+/// Leaves the current screen the way the back button does (the app's router, no
+/// page load), so the screen's component goes while its timers would still run.
+async fn leave_at_once(page: &Page) {
+    page.evaluate("history.back()").await.unwrap();
+}
+
+/// Leaving a screen while one of its timers or requests is pending: each of these
+/// once panicked ("a reactive value that has already been disposed"), which only the
+/// recorded page errors show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_screen_at_once_never_panics() {
+    let app = spawn_app(|_| {}).await;
+    app.admin().await;
+    let mut chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    find(&page, &testid("login-form")).await;
+
+    // The recovery screen's 30 s countdown ticks every second.
+    click(&page, "link-forgot").await;
+    fill(&page, "identifier", "admin@example.com").await;
+    click(&page, "forgot-submit").await;
+    wait_text(&page, &testid("resend-code"), "Send a new code in").await;
+    leave_at_once(&page).await;
+    wait_path(&page, "/login").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // The strength meter asks the server 250 ms after the last keystroke.
+    click(&page, "link-signup").await;
+    fill(&page, "password", "a passphrase long enough").await;
+    leave_at_once(&page).await;
+    wait_path(&page, "/login").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // The search box waits 300 ms before it changes the list.
+    log_in(&page, "admin", PASSWORD).await;
+    wait_text(&page, &testid("summary"), "of 1").await;
+    fill_search(&page, "adm").await;
+    click(&page, "nav-profile").await;
+    wait_path(&page, "/profile").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        wait_path(&page, "/profile").await,
+        "/profile",
+        "the search that was typed does not follow to the next screen"
+    );
+
+    // A form sent just before leaving: its answer comes to a screen that is gone.
+    click(&page, "nav-users").await;
+    click(&page, "add-user").await;
+    let carol = account("carol");
+    for (name, value) in [
+        ("first_name", carol.first_name.as_str()),
+        ("last_name", carol.last_name.as_str()),
+        ("username", carol.username.as_str()),
+        ("email", carol.email.as_str()),
+        ("mobile", carol.mobile.as_str()),
+        ("password", carol.password.as_str()),
+        ("security_question", carol.security_question.as_str()),
+        ("security_answer", carol.security_answer.as_str()),
+    ] {
+        fill(&page, name, value).await;
+    }
+    click(&page, "save-user").await;
+    leave_at_once(&page).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    chromium.assert_quiet(&[]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_see_no_admin_actions() {
     let app = spawn_app(|_| {}).await;
     let (admin, _) = app.admin().await;
     let (_, carol): (_, User) = app.member(&admin, "carol", "user").await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     log_in(&page, "carol", PASSWORD).await;
     wait_path(&page, "/").await;
@@ -460,6 +699,7 @@ async fn users_see_no_admin_actions() {
         .unwrap();
     find(&page, &testid("not-found")).await;
     screenshot(&page, "not-found").await;
+    chromium.assert_quiet(&[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -467,7 +707,7 @@ async fn an_expired_session_returns_to_login_and_back() {
     let app = spawn_app(|s| s.session.ttl = Duration::from_secs(3)).await;
     let (admin, _) = app.admin().await;
     drop(admin);
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium
         .open(&format!("{}/login?next=%2Fprofile", app.address))
         .await;
@@ -486,6 +726,8 @@ async fn an_expired_session_returns_to_login_and_back() {
     screenshot(&page, "session-expired").await;
     log_in(&page, "admin", PASSWORD).await;
     wait_path(&page, "/profile").await;
+    // Refused on purpose: the save after the session expired.
+    chromium.assert_quiet(&["/api/v1/auth/me"]).await;
 }
 
 /// Presses and releases `key` in the focused element, as a keyboard would.
@@ -544,7 +786,7 @@ async fn on_a_360px_phone_with_only_a_keyboard() {
     for name in ["bob", "carol"] {
         app.member(&admin, name, "user").await;
     }
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     page.execute(SetDeviceMetricsOverrideParams::new(360, 740, 2.0, true))
         .await
@@ -575,6 +817,40 @@ async fn on_a_360px_phone_with_only_a_keyboard() {
     );
     screenshot(&page, "dashboard-phone").await;
 
+    // The cards have no column headers: the toolbar's control sorts them.
+    let first_row = || async {
+        let id: String = page
+            .evaluate("document.querySelector('[data-testid^=\"user-row-\"]').dataset.testid")
+            .await
+            .unwrap()
+            .into_value()
+            .unwrap();
+        id
+    };
+    for (order, path, first) in [
+        ("username", "/?sort=username", "user-row-admin"),
+        ("-username", "/?sort=-username", "user-row-carol"),
+    ] {
+        let select = find(&page, &testid("sort-select")).await;
+        select
+            .call_js_fn(
+                &format!(
+                    "function() {{ this.value = '{order}'; \
+                     this.dispatchEvent(new Event('change', {{bubbles: true}})); }}"
+                ),
+                false,
+            )
+            .await
+            .unwrap();
+        wait_path(&page, path).await;
+        find(
+            &page,
+            &format!("{} ~ {}", testid(first), testid("user-row-bob")),
+        )
+        .await;
+        assert_eq!(first_row().await, first, "sorted by {order}");
+    }
+
     // The search box and the row actions are reachable by keyboard.
     tab_to(&page, "search", 15).await;
     type_text(&page, "bob").await;
@@ -583,6 +859,7 @@ async fn on_a_360px_phone_with_only_a_keyboard() {
     press(&page, "Enter", 13).await;
     wait_path(&page, "/users/").await;
     find(&page, &testid("account-controls")).await;
+    chromium.assert_quiet(&[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -593,7 +870,7 @@ async fn admins_control_accounts_and_read_the_audit_trail() {
     for _ in 0..2 {
         app.client().login("bob", "not the password at all").await;
     }
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     log_in(&page, "admin", PASSWORD).await;
     wait_path(&page, "/").await;
@@ -659,6 +936,7 @@ async fn admins_control_accounts_and_read_the_audit_trail() {
         reqwest::StatusCode::UNAUTHORIZED,
         "the other session ended"
     );
+    chromium.assert_quiet(&[]).await;
 }
 
 /// What the Content-Security-Policy blocked on the current page.
@@ -674,7 +952,7 @@ async fn csp_violations(page: &Page) -> Vec<String> {
 async fn the_app_and_swagger_ui_run_under_the_content_security_policy() {
     let app = spawn_app(|_| {}).await;
     app.admin().await;
-    let chromium = Chromium::launch().await;
+    let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     log_in(&page, "admin", PASSWORD).await;
     wait_text(&page, &testid("summary"), "of 1").await;
@@ -689,4 +967,5 @@ async fn the_app_and_swagger_ui_run_under_the_content_security_policy() {
         "Swagger UI"
     );
     screenshot(&page, "swagger-ui").await;
+    chromium.assert_quiet(&[]).await;
 }

@@ -5,8 +5,8 @@ use serde_json::json;
 use shared::validate::Password;
 use shared::{
     AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, MessageResponse,
-    PasswordStrengthRequest, SessionKind, SignupOptions, SignupRequest, Strength, TokenResponse,
-    UpdateProfileRequest, User, UserChanges, VerifyEmailRequest,
+    PasswordStrengthRequest, SessionKind, SessionState, SignupOptions, SignupRequest, Strength,
+    TokenResponse, UpdateProfileRequest, User, UserChanges, VerifyEmailRequest,
 };
 
 use super::changes::{change_account, send_email_code, welcome};
@@ -46,7 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         scope
             .route("/signup-options", web::get().to(signup_options))
             .route("/logout", web::post().to(logout))
-            .route("/me", web::get().to(me)),
+            .route("/me", web::get().to(me))
+            .route("/session", web::get().to(session_state)),
     );
 }
 
@@ -233,6 +234,34 @@ pub async fn token(
 )]
 pub async fn me(current: CurrentUser) -> web::Json<User> {
     web::Json(accounts::to_api(current.user))
+}
+
+/// Whether you are logged in.
+///
+/// Like `GET /auth/me`, but a request without a live session gets 200 with `user:
+/// null` instead of 401: for a client (the browser app) that asks at start, when being
+/// signed out is normal. A session cookie that has ended is cleared.
+#[utoipa::path(
+    get, path = "/api/v1/auth/session", tag = "auth",
+    responses((status = 200, description = "Your account, or `null` when signed out", body = SessionState)),
+)]
+pub async fn session_state(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("Cache-Control", "no-store"));
+    let user = match authenticate(&req).await {
+        Ok(current) => Some(accounts::to_api(current.user)),
+        Err(ApiError::Unauthorized) => {
+            if req.cookie(state.cookie.name()).is_some() {
+                response.cookie(state.cookie.clear());
+            }
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    Ok(response.json(SessionState { user }))
 }
 
 /// Change your own details.
