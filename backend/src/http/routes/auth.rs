@@ -243,6 +243,7 @@ pub async fn me(current: CurrentUser) -> web::Json<User> {
 /// signed out is normal. A session cookie that has ended is cleared.
 #[utoipa::path(
     get, path = "/api/v1/auth/session", tag = "auth",
+    security((), ("cookie" = []), ("bearer" = [])),
     responses((status = 200, description = "Your account, or `null` when signed out", body = SessionState)),
 )]
 pub async fn session_state(
