@@ -92,6 +92,16 @@ async fn the_bundle_goes_out_precompressed_and_cached_by_its_name() {
         assert_eq!(res.bytes().await.unwrap().as_ref(), body, "{accept:?}");
     }
 
+    // Files are read, not written.
+    let post = app
+        .client()
+        .request(reqwest::Method::POST, &path)
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+
     // The page that names the bundles is asked about on every load, at `/`, by name
     // and for a deep link alike.
     for page in ["/", "/index.html", "/users/7/edit"] {

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use actix_files::{Files, NamedFile, file_extension_to_mime};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{
     AcceptEncoding, CACHE_CONTROL, ContentEncoding, Encoding, Header, HeaderValue, VARY,
 };
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::mime::Mime;
 use actix_web::{Error, HttpResponse, web};
@@ -156,6 +156,10 @@ impl Precompressed {
 
     /// The copy to send for `req`, if one suits what it accepts.
     fn variant(&self, req: &ServiceRequest) -> Option<Chosen> {
+        // Other methods go on to the files service, which refuses them.
+        if !matches!(*req.method(), Method::GET | Method::HEAD) {
+            return None;
+        }
         let copies = self.0.get(req.path())?;
         let accepted = AcceptEncoding::parse(req).ok()?;
         let offered = [
