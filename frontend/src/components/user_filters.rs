@@ -1,5 +1,5 @@
-//! The dashboard's toolbar: search, role filter and page size. Each change goes back
-//! to the page to be put in the URL, on page 1.
+//! The dashboard's toolbar: search, sort (on narrow screens), role filter and page size.
+//! Each change goes back to the page to be put in the URL, on page 1.
 
 use std::time::Duration;
 
