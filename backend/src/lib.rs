@@ -6,7 +6,7 @@
 //! ```text
 //! startup, cli          read config/, build the services, run
 //! http/                 actix-web: routes, extractors, middleware, the error envelope
-//! accounts/ auth/ recovery/ audit mail/     the domain (no actix, no HTTP error)
+//! accounts/ auth/ recovery/ avatars/ audit mail/   the domain (no actix, no HTTP error)
 //! db/                   connection, migrations, entities
 //! clock                 the app's clock
 //! ```
@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod avatars;
 pub mod cli;
 pub mod clock;
 pub mod config;

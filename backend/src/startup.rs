@@ -25,7 +25,7 @@ use crate::mail::templates::Templates;
 use crate::mail::{Mailer, Transport};
 use crate::rate::Buckets;
 use crate::recovery::{self, Recovery};
-use crate::{audit, db};
+use crate::{audit, avatars, db};
 
 pub struct Application {
     port: u16,
@@ -177,6 +177,8 @@ fn state(
             setup_token: http.exposed().then(|| codes.derived("setup-token")),
         },
         directory: settings.accounts.directory,
+        // One picture at a time: each decode may take 64 MiB, and uploads are rare.
+        pictures: avatars::Processor::new(1),
         codes,
         db,
         auth,

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::{Method, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
@@ -83,6 +83,11 @@ async fn call<T: DeserializeOwned>(
         None => builder.build(),
     }
     .map_err(|e| ApiError::Network(e.to_string()))?;
+    respond(request, on_401).await
+}
+
+/// Sends `request` and reads its answer: JSON on success, the error envelope else.
+async fn respond<T: DeserializeOwned>(request: Request, on_401: On401) -> Result<T, ApiError> {
     let response = request
         .send()
         .await
@@ -205,6 +210,25 @@ pub async fn update_user(id: i32, request: &UpdateUserRequest) -> Result<User, A
 
 pub async fn delete_user(id: i32) -> Result<(), ApiError> {
     without_body(Method::DELETE, &format!("/users/{id}")).await
+}
+
+/// Sends the file itself as the body, under its own type (the server reads the
+/// content, not the type, but wants one that no plain form could send).
+pub async fn upload_avatar(id: i32, file: &web_sys::File) -> Result<User, ApiError> {
+    let kind = Some(file.type_())
+        .filter(|kind| !kind.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let request = RequestBuilder::new(&format!("/api/v1/users/{id}/avatar"))
+        .method(Method::PUT)
+        .header("Content-Type", &kind)
+        .header("Accept", "application/json")
+        .body(file.clone())
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    respond(request, On401::Expire).await
+}
+
+pub async fn remove_avatar(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/users/{id}/avatar")).await
 }
 
 pub async fn forgot_password(

@@ -3,7 +3,7 @@
 //! the API alike, so the two never disagree on a name or an encoding.
 
 use leptos_router::params::ParamsMap;
-use shared::{AuditQuery, ListUsersQuery};
+use shared::{AuditQuery, ExportUsersQuery, ListUsersQuery};
 
 /// A query struct whose fields are optional strings named as in the URL.
 pub trait UrlQuery: Sized {
@@ -61,6 +61,7 @@ url_query!(ListUsersQuery {
     role,
     cursor
 });
+url_query!(ExportUsersQuery { q, sort, role });
 url_query!(AuditQuery {
     page,
     per_page,

@@ -17,6 +17,7 @@ mod m20261124_000007_create_legacy_imports;
 mod m20261201_000008_verify_emails;
 mod m20261201_000009_abuse_resistance;
 mod m20261202_000010_list_at_scale;
+mod m20261202_000011_avatars;
 
 pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_verify_emails::Migration),
             Box::new(m20261201_000009_abuse_resistance::Migration),
             Box::new(m20261202_000010_list_at_scale::Migration),
+            Box::new(m20261202_000011_avatars::Migration),
         ]
     }
 }

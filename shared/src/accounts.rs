@@ -60,6 +60,14 @@ pub struct User {
     pub disabled_at: Option<DateTime<Utc>>,
     /// Set while too many failed logins lock the account; an admin can unlock it.
     pub locked_until: Option<DateTime<Utc>>,
+    /// The account's picture (256 px; add `&size=64` for the small one), or null
+    /// without one. The URL changes with the picture, so it may be cached for good.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "/api/v1/users/42/avatar?v=3f2a9c0d1e7b6a54")
+    )]
+    pub avatar_url: Option<String>,
 }
 
 /// The account fields every new account needs, as sent by the client.
@@ -392,6 +400,37 @@ pub struct ListUsersQuery {
     pub cursor: Option<String>,
 }
 
+/// Query string of `GET /users/export.csv`: the list's search, filter and sort, with
+/// no paging (every matching account is exported).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(default)]
+pub struct ExportUsersQuery {
+    /// Words to find, as for the list.
+    pub q: Option<String>,
+    /// As for the list: `username`, `email`, `created_at` (default) or
+    /// `last_login_at`; prefix `-` for descending.
+    #[cfg_attr(feature = "openapi", param(example = "username"))]
+    pub sort: Option<String>,
+    /// Only accounts with this role.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<Role>))]
+    pub role: Option<String>,
+}
+
+impl ExportUsersQuery {
+    /// The same checks as the list's.
+    pub fn validate(&self) -> Result<ListUsers, FieldErrors> {
+        ListUsersQuery {
+            q: self.q.clone(),
+            sort: self.sort.clone(),
+            role: self.role.clone(),
+            ..ListUsersQuery::default()
+        }
+        .validate()
+    }
+}
+
 /// A validated [`ListUsersQuery`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListUsers {
@@ -633,4 +672,71 @@ mod tests {
         let shown = format!("{login:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("device-secret"));
     }
+}
+
+string_enum!(
+    /// What `POST /users/bulk` does to each account.
+    BulkAction {
+        Disable => "disable",
+        Enable => "enable",
+        Delete => "delete",
+        /// Give each account `role`.
+        SetRole => "set_role",
+    }
+);
+
+/// Body of `POST /users/bulk`: one action for several accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkRequest {
+    pub action: BulkAction,
+    /// The accounts, 1 to 100 distinct ids.
+    #[cfg_attr(feature = "openapi", schema(example = json!([12, 15, 16])))]
+    pub ids: Vec<i32>,
+    /// The new role, for `set_role` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+impl BulkRequest {
+    pub const MAX_IDS: usize = 100;
+
+    /// The checks before anything is done: the ids and the role.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut v = Validator::new();
+        let mut seen = std::collections::HashSet::new();
+        if self.ids.is_empty() || self.ids.len() > Self::MAX_IDS {
+            v.fail("ids", format!("must list 1 to {} accounts", Self::MAX_IDS));
+        } else if !self.ids.iter().all(|id| seen.insert(*id)) {
+            v.fail("ids", "must not list an account twice");
+        }
+        match (self.action, self.role) {
+            (BulkAction::SetRole, None) => v.fail("role", "is required to set a role"),
+            (BulkAction::SetRole, Some(_)) | (_, None) => {}
+            (_, Some(_)) => v.fail("role", "is only for set_role"),
+        }
+        v.finish(|| ())
+    }
+}
+
+/// What happened to one account of a bulk action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkOutcome {
+    pub id: i32,
+    pub ok: bool,
+    /// Why it was refused (the error that account alone would have got).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::ErrorBody>,
+}
+
+/// Answer of `POST /users/bulk`: each account's outcome, in the order asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkResponse {
+    pub results: Vec<BulkOutcome>,
+    /// How many were done.
+    pub done: u32,
+    /// How many were refused.
+    pub failed: u32,
 }

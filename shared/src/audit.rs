@@ -35,6 +35,9 @@ string_enum!(
         EmailVerified => "email_verified",
         InvitationSent => "invitation_sent",
         InvitationRevoked => "invitation_revoked",
+        AvatarChanged => "avatar_changed",
+        AvatarRemoved => "avatar_removed",
+        UsersExported => "users_exported",
     }
 );
 

@@ -4,6 +4,7 @@
 
 mod admins;
 pub mod email;
+pub mod export;
 pub mod invitations;
 pub mod policy;
 mod query;
@@ -90,6 +91,9 @@ pub fn to_api(model: user::Model) -> User {
         created_at: model.created_at,
         updated_at: model.updated_at,
         last_login_at: model.last_login_at,
+        avatar_url: model
+            .avatar_version
+            .map(|version| crate::avatars::url(model.id, &version)),
     }
 }
 

@@ -37,6 +37,17 @@ pub fn check_update(
     Ok(())
 }
 
+/// `actor` asks to set or remove account `target_id`'s picture: their own, or
+/// (admins) anyone's.
+pub fn check_picture(actor: &user::Model, target_id: i32) -> Result<(), AccountError> {
+    if actor.role == Role::Admin || actor.id == target_id {
+        return Ok(());
+    }
+    Err(AccountError::NotAllowed(
+        "You may only change your own picture.",
+    ))
+}
+
 /// An admin asks to disable account `target_id`: never their own (they would lock
 /// themselves out mid-task).
 pub fn check_disable(actor: &user::Model, target_id: i32) -> Result<(), AccountError> {

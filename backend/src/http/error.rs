@@ -19,8 +19,12 @@ use shared::{ErrorBody, ErrorResponse, FieldErrors};
 use crate::accounts::AccountError;
 use crate::auth::AuthError;
 use crate::auth::password::HashError;
+use crate::avatars::{AvatarError, PictureError};
 use crate::db;
 use crate::recovery::RecoveryError;
+
+/// What a JSON route answers a body of another type.
+pub const SEND_JSON: &str = "Send the body as JSON with Content-Type: application/json.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -50,13 +54,15 @@ pub enum ApiError {
     /// A state rule such as "keep one admin".
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    #[error("payload too large")]
-    PayloadTooLarge,
+    /// A body over a limit; the message says which.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(&'static str),
     /// Per-IP throttling; the client may retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
+    /// A body of a type the route does not take; the message says which it takes.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("unprocessable: {0}")]
     Unprocessable(String),
     #[error("service unavailable")]
@@ -77,6 +83,22 @@ impl ApiError {
         Self::Validation(FieldErrors::from([(field.to_owned(), message.into())]))
     }
 
+    /// This error as one part of a larger answer (an account's outcome in a bulk
+    /// action): logged as a response would be, told by its envelope.
+    pub fn into_body(self) -> ErrorBody {
+        self.log();
+        self.body()
+    }
+
+    /// The causes of failures on our side go to the log, never to the client.
+    fn log(&self) {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "validation_failed",
@@ -87,9 +109,9 @@ impl ApiError {
             ApiError::Misdirected => "misdirected_request",
             ApiError::NotFound => "not_found",
             ApiError::Duplicate(_) | ApiError::Conflict(_) => "conflict",
-            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable_entity",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -123,13 +145,11 @@ impl ApiError {
                 ),
             ),
             ApiError::Conflict(message) => ((*message).to_owned(), None),
-            ApiError::PayloadTooLarge => ("The request body is too large.".to_owned(), None),
+            ApiError::PayloadTooLarge(message) | ApiError::UnsupportedMediaType(message) => {
+                ((*message).to_owned(), None)
+            }
             ApiError::TooManyRequests(seconds) => (
                 format!("Too many requests; try again in {seconds} seconds."),
-                None,
-            ),
-            ApiError::UnsupportedMediaType => (
-                "Send the body as JSON with Content-Type: application/json.".to_owned(),
                 None,
             ),
             ApiError::Unavailable(_) => (
@@ -155,9 +175,9 @@ impl ResponseError for ApiError {
             ApiError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -165,11 +185,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            _ => {}
-        }
+        self.log();
         let mut response = HttpResponse::build(self.status_code());
         if let ApiError::Unauthorized = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -193,6 +209,28 @@ impl From<DbErr> for ApiError {
             return ApiError::Unavailable(err.into());
         }
         ApiError::Internal(anyhow::Error::new(err).context("database query failed"))
+    }
+}
+
+impl From<AvatarError> for ApiError {
+    fn from(err: AvatarError) -> Self {
+        match err {
+            AvatarError::NotFound => ApiError::NotFound,
+            AvatarError::Picture(PictureError::Unsupported) => {
+                ApiError::UnsupportedMediaType("The file is not a JPEG, PNG, WebP or GIF image.")
+            }
+            AvatarError::Picture(PictureError::Damaged) => ApiError::BadRequest(
+                "The image is damaged or incomplete; try saving it again.".to_owned(),
+            ),
+            AvatarError::Picture(PictureError::TooLarge) => ApiError::PayloadTooLarge(
+                "The image has too many pixels: at most 8192 a side and about 16 megapixels.",
+            ),
+            AvatarError::Picture(err @ PictureError::Encode(_)) => {
+                ApiError::Internal(anyhow::Error::new(err))
+            }
+            AvatarError::Database(err) => err.into(),
+            AvatarError::Internal(err) => ApiError::Internal(err),
+        }
     }
 }
 
@@ -261,8 +299,10 @@ impl From<RecoveryError> for ApiError {
 pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
-        E::ContentType => ApiError::UnsupportedMediaType,
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            ApiError::PayloadTooLarge("The request body is too large.")
+        }
+        E::ContentType => ApiError::UnsupportedMediaType(SEND_JSON),
         E::Deserialize(e) if e.is_data() => {
             // serde names the expected type; its "at line 1 column 9" suffix is noise.
             let message = e.to_string();

@@ -49,6 +49,11 @@ use crate::http::routes;
         routes::users::enable_user,
         routes::users::unlock_user,
         routes::users::lockout_state,
+        routes::export::export_users,
+        routes::bulk::bulk_action,
+        routes::avatars::upload_avatar,
+        routes::avatars::avatar,
+        routes::avatars::remove_avatar,
         routes::sessions::revoke_user_sessions,
         routes::invitations::create_invitation,
         routes::invitations::list_invitations,
@@ -160,14 +165,17 @@ fn add_common_errors(op: &mut Operation, changes_state: bool, uses_database: boo
     let optional = requirements.iter().any(|r| {
         serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
     });
-    let has_body = op.request_body.is_some();
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.contains_key("application/json"));
     let mut add = |status: &str, description: &str| {
         op.responses
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| RefOr::T(error_response(description)));
     };
-    if has_body {
+    if json_body {
         add("400", "Malformed JSON or invalid fields");
         add("413", "The request body is too large");
         add("415", "The body is not `application/json`");

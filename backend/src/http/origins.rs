@@ -5,7 +5,7 @@
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, mime};
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, SEND_JSON};
 
 #[derive(Debug, Clone, Default)]
 pub struct AllowedOrigins {
@@ -57,7 +57,7 @@ pub fn origin_header(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// For cookie-authenticated POST/PUT/PATCH/DELETE: an allowed `Origin` (or, failing
-/// that, `Referer`) and a JSON content type.
+/// that, `Referer`) and a JSON content type (or a picture's, for an upload).
 pub fn check_cookie_request(req: &HttpRequest, origins: &AllowedOrigins) -> Result<(), ApiError> {
     let headers = req.headers();
     let source = origin_header(headers).map(str::to_owned).or_else(|| {
@@ -78,13 +78,18 @@ pub fn check_cookie_request(req: &HttpRequest, origins: &AllowedOrigins) -> Resu
             ));
         }
     }
-    let is_json = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.essence_str() == "application/json");
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
+        .and_then(|v| v.parse::<mime::Mime>().ok());
+    // JSON, or a picture's own type: neither is a type a plain form may send.
+    let not_a_form = content_type.is_some_and(|m| {
+        m.essence_str() == "application/json"
+            || m.type_() == mime::IMAGE
+            || m.essence_str() == "application/octet-stream"
+    });
+    if !not_a_form {
+        return Err(ApiError::UnsupportedMediaType(SEND_JSON));
     }
     Ok(())
 }

@@ -64,7 +64,8 @@ fn content_security_policy(inline_script_hashes: &[String], style_src: &str) -> 
         "default-src 'self'".to_owned(),
         format!("script-src {}", script_src.join(" ")),
         style_src.to_owned(),
-        "img-src 'self' data:".to_owned(),
+        // `blob:`: the preview of a picture chosen for upload, which never leaves the page.
+        "img-src 'self' data: blob:".to_owned(),
         "connect-src 'self'".to_owned(),
         "object-src 'none'".to_owned(),
         "base-uri 'none'".to_owned(),

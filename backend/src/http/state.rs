@@ -9,6 +9,7 @@ use crate::accounts::email::EmailCodes;
 use crate::accounts::registration::Registration;
 use crate::auth::Auth;
 use crate::auth::codes::Codes;
+use crate::avatars::Processor;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::cookie::SessionCookie;
 use crate::http::origins::{AllowedHosts, AllowedOrigins};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub recovery: Recovery,
     pub email_codes: EmailCodes,
     pub registration: Registration,
+    /// Turns uploaded profile pictures into the stored ones, a bounded number at once.
+    pub pictures: Processor,
     /// What users who are not admins see of other accounts.
     pub directory: DirectoryVisibility,
     pub proxies: TrustedProxies,

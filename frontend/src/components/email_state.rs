@@ -151,6 +151,7 @@ mod tests {
             last_login_at: None,
             disabled_at: None,
             locked_until: None,
+            avatar_url: None,
         }
     }
 

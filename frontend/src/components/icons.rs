@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum IconName {
-    User,
     Users,
     Plus,
     Edit,
@@ -18,12 +17,13 @@ pub enum IconName {
     Check,
     Alert,
     Mail,
+    Download,
 }
 
 fn markup(name: IconName) -> &'static str {
     match name {
-        IconName::User => {
-            r#"<path d="M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2"/><circle cx="12" cy="7" r="4"/>"#
+        IconName::Download => {
+            r#"<path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"/><polyline points="7 10 12 15 17 10"/><line x1="12" y1="15" x2="12" y2="3"/>"#
         }
         IconName::Users => {
             r#"<path d="M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2"/><circle cx="9" cy="7" r="4"/><path d="M23 21v-2a4 4 0 0 0-3-3.87"/><path d="M16 3.13a4 4 0 0 1 0 7.75"/>"#

@@ -6,6 +6,7 @@ use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::components::avatar::Avatar;
 use crate::components::email_state::VerifyBanner;
 use crate::components::icons::{Icon, IconName};
 use crate::components::toast::use_toasts;
@@ -42,7 +43,10 @@ pub fn Shell() -> impl IntoView {
                     <A href="/audit" attr:data-testid="nav-audit">"Audit"</A>
                 </Show>
                 <A href="/sessions" attr:data-testid="nav-sessions">"Sessions"</A>
-                <A href="/profile" attr:data-testid="nav-profile"><Icon name=IconName::User/>" "<span data-testid="current-user">{name}</span></A>
+                <A href="/profile" attr:data-testid="nav-profile" attr:class="user-cell">
+                    {move || session.user.get().map(|me| view! { <Avatar user=me/> })}
+                    <span data-testid="current-user">{name}</span>
+                </A>
                 <button type="button" class="button ghost" data-testid="logout"
                     disabled=move || logout.pending().get()
                     on:click=move |_| { logout.dispatch(()); }>

@@ -6,6 +6,7 @@ pub mod admission;
 pub mod async_view;
 pub mod audit;
 pub mod audit_filters;
+pub mod avatar;
 pub mod confirm;
 pub mod email_state;
 pub mod form;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{Role, Sort, SortKey, User};
 
+use crate::components::avatar::Avatar;
 use crate::components::confirm::ConfirmDialog;
 use crate::components::icons::{Icon, IconName};
 use crate::format::{self, time_or_never};
@@ -113,7 +114,9 @@ fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) 
     let delete_target = user.clone();
     view! {
         <tr data-testid=format!("user-row-{}", user.username)>
-            <td data-label="Username"><strong>{user.username.clone()}</strong></td>
+            <td data-label="Username">
+                <span class="user-cell"><Avatar user=user.clone()/><strong>{user.username.clone()}</strong></span>
+            </td>
             <td data-label="Name">{format!("{} {}", user.first_name, user.last_name)}</td>
             <td data-label="Email">{user.email.clone().unwrap_or_else(|| HIDDEN.to_owned())}</td>
             <td data-label="Mobile">{user.mobile.clone().unwrap_or_else(|| HIDDEN.to_owned())}</td>

@@ -15,6 +15,7 @@ use crate::components::account_fields::{
     CurrentPasswordField, ProfileFields, ProfileForm, RoleSelect, non_empty,
 };
 use crate::components::async_view::AsyncView;
+use crate::components::avatar::PictureEditor;
 use crate::components::email_state::newly_requested;
 use crate::components::form::{Field, StrengthMeter, SubmitButton};
 use crate::components::timeline::Timeline;
@@ -50,7 +51,14 @@ pub fn EditUserPage() -> impl IntoView {
                         let (id, admin) = (user.id, session.is_admin());
                         let other = session.user_id() != Some(id);
                         let control = AccountControl::new(user.clone());
+                        // One's own picture also shows in the header.
+                        let on_picture = Callback::new(move |changed: User| {
+                            if !other {
+                                session.user.set(Some(changed));
+                            }
+                        });
                         view! {
+                            <PictureEditor user=user.clone() on_change=on_picture/>
                             <EditUserForm user=user/>
                             {(admin && other).then(|| view! { <AccountControls control=control/> })}
                             {admin.then(|| view! { <Timeline user_id=id version=control.version()/> })}

@@ -7,6 +7,7 @@ use crate::api;
 use crate::components::account_fields::{
     CurrentPasswordField, ProfileFields, ProfileForm, non_empty,
 };
+use crate::components::avatar::PictureEditor;
 use crate::components::email_state::newly_requested;
 use crate::components::form::{Field, SubmitButton};
 use crate::components::password_form::PasswordForm;
@@ -17,11 +18,14 @@ use crate::session::use_session;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     // The route guard renders this page only for a signed-in user.
-    use_session().user.get_untracked().map(|me| {
+    let session = use_session();
+    session.user.get_untracked().map(|me| {
         let form = ProfileForm::from_user(&me);
+        let on_picture = Callback::new(move |user: User| session.user.set(Some(user)));
         view! {
             <section class="page narrow">
                 <h1>"My profile"</h1>
+                <PictureEditor user=me on_change=on_picture/>
                 <DetailsForm form=form/>
                 <PasswordForm user_inputs=form.known_words()/>
             </section>

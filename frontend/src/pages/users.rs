@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{Cursor, ListUsers, ListUsersQuery, Sort, User, UserPage};
+use shared::{Cursor, ExportUsersQuery, ListUsers, ListUsersQuery, Sort, User, UserPage};
 
 use crate::api;
 use crate::components::async_view::AsyncView;
@@ -14,6 +14,7 @@ use crate::components::user_filters::UserFilters;
 use crate::components::user_table::{DeleteUserDialog, UserTable, may_sort};
 use crate::format::range_summary;
 use crate::hooks::use_url_query;
+use crate::query::UrlQuery;
 use crate::session::use_session;
 
 #[component]
@@ -68,9 +69,15 @@ pub fn UsersPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"Users"</h1>
                 <Show when=move || session.is_admin()>
-                    <A href="/users/new" attr:class="button primary" attr:data-testid="add-user">
-                        <Icon name=IconName::Plus/>" Add user"
-                    </A>
+                    <div class="actions">
+                        <a href=move || export_href(&list.get()) class="button" download="users.csv"
+                            data-testid="export-csv">
+                            <Icon name=IconName::Download/>" Export CSV"
+                        </a>
+                        <A href="/users/new" attr:class="button primary" attr:data-testid="add-user">
+                            <Icon name=IconName::Plus/>" Add user"
+                        </A>
+                    </div>
                 </Show>
             </div>
             <UserFilters list=list on_change=go names_only=!session.is_admin()/>
@@ -120,4 +127,15 @@ fn cursor_pager(
         <Pager page=page.page per_page=page.per_page total=page.total more=!page.total_exact
             has_next=page.next.is_some() testids=true on_page=on_page/>
     }
+}
+
+/// The CSV of every account the list shows (all pages), in the list's order.
+fn export_href(list: &ListUsers) -> String {
+    let shown = ListUsersQuery::from(list);
+    let export = ExportUsersQuery {
+        q: shown.q,
+        sort: shown.sort,
+        role: shown.role,
+    };
+    format!("/api/v1/users/export.csv{}", export.to_query_string())
 }

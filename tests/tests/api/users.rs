@@ -162,7 +162,11 @@ db_test!(cursors_walk_every_sort_forwards_and_back, |db| async move {
 });
 
 /// Writes `n` accounts straight into the app's table (the API would take minutes).
-async fn seed_accounts(app: &TestApp, db: Backend, n: u32) -> sea_orm::DatabaseConnection {
+pub(crate) async fn seed_accounts(
+    app: &TestApp,
+    db: Backend,
+    n: u32,
+) -> sea_orm::DatabaseConnection {
     let seed = format!(
         "INSERT INTO users (first_name, last_name, username, email, mobile, \
         password_hash, role, created_at, updated_at, last_login_at, failed_logins) \

@@ -24,6 +24,7 @@ use shared::{SignupRequest, User};
 
 mod account_security;
 mod lockout;
+mod pictures;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(15);

@@ -4,6 +4,7 @@
 //! [`password_recovery::Step`]), so no code compares them as strings.
 
 pub mod audit_event;
+pub mod avatar;
 pub mod email_verification;
 pub mod first_admin;
 pub mod invitation;

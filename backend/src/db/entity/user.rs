@@ -30,6 +30,9 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     /// A new address waiting for its code; it replaces `email` once verified.
     pub pending_email: Option<String>,
+    /// The content hash of the account's picture (`avatars`), which names its URL;
+    /// `None` without one.
+    pub avatar_version: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,8 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod avatars;
+pub mod bulk;
 mod changes;
 pub mod docs;
+pub mod export;
 pub mod health;
 pub mod invitations;
 pub mod recovery;

@@ -11,6 +11,7 @@ use shared::{
 };
 
 use super::changes::{change_account, welcome};
+use super::{avatars, bulk, export};
 use super::{off_thread, spend_hashing};
 use crate::accounts::{self, Creation, policy};
 use crate::audit::{self, ClientInfo};
@@ -35,12 +36,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         throttled_scope(SCOPE, throttled())
             .route("", web::get().to(list_users))
+            // Before `/{id}`, which would take `export.csv` for an id.
+            .route("/export.csv", web::get().to(export::export_users))
+            .route("/bulk", web::post().to(bulk::bulk_action))
             .route("/{id}", web::get().to(get_user))
             .route("/{id}", web::delete().to(delete_user))
             .route("/{id}/disable", web::post().to(disable_user))
             .route("/{id}/enable", web::post().to(enable_user))
             .route("/{id}/unlock", web::post().to(unlock_user))
-            .route("/{id}/lockout", web::get().to(lockout_state)),
+            .route("/{id}/lockout", web::get().to(lockout_state))
+            .route("/{id}/avatar", web::get().to(avatars::avatar))
+            .route("/{id}/avatar", web::put().to(avatars::upload_avatar))
+            .route("/{id}/avatar", web::delete().to(avatars::remove_avatar)),
     );
 }
 
@@ -217,13 +224,23 @@ pub async fn delete_user(
     admin: AdminUser,
     account: AccountPath,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted = accounts::delete(&state.db, account.id).await?;
+    let account = accounts::delete(&state.db, account.id).await?;
+    deleted(&state, &client, &admin, &account).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Records that `admin` deleted `account`.
+pub(super) async fn deleted(
+    state: &AppState,
+    client: &ClientInfo,
+    admin: &AdminUser,
+    account: &crate::db::entity::user::Model,
+) {
     audit::Event::success(AuditAction::UserDeleted)
         .actor(&admin.user)
-        .target(&deleted)
-        .record(&state.db, &client)
+        .target(account)
+        .record(&state.db, client)
         .await;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Disable an account (admins): it cannot log in and its sessions end, but nothing
@@ -271,7 +288,8 @@ pub async fn enable_user(
     set_disabled(&state, &client, &admin, account.id, false).await
 }
 
-async fn set_disabled(
+/// Disables or enables account `id`, recording it when that changed something.
+pub(super) async fn set_disabled(
     state: &AppState,
     client: &ClientInfo,
     admin: &AdminUser,
