@@ -9,12 +9,13 @@ use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, ChangePasswordRequest,
-    CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse, FieldErrors,
-    ForgotPasswordRequest, ForgotPasswordResponse, Invitation, ListUsersQuery, LockoutState,
-    LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions,
-    SessionInfo, SessionState, SignupOptions, SignupRequest, Strength, UpdateProfileRequest,
-    UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
+    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, BulkRequest, BulkResponse,
+    ChangePasswordRequest, CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse,
+    FieldErrors, ForgotPasswordRequest, ForgotPasswordResponse, Invitation, ListUsersQuery,
+    LockoutState, LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest,
+    RevokedSessions, SessionInfo, SessionState, SignupOptions, SignupRequest, Strength,
+    UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest,
+    VerifyOtpResponse,
 };
 
 use crate::query::{self, UrlQuery};
@@ -225,6 +226,10 @@ pub async fn upload_avatar(id: i32, file: &web_sys::File) -> Result<User, ApiErr
         .body(file.clone())
         .map_err(|e| ApiError::Network(e.to_string()))?;
     respond(request, On401::Expire).await
+}
+
+pub async fn bulk(request: &BulkRequest) -> Result<BulkResponse, ApiError> {
+    send(Method::POST, "/users/bulk", request).await
 }
 
 pub async fn remove_avatar(id: i32) -> Result<(), ApiError> {

@@ -7,6 +7,7 @@ pub mod async_view;
 pub mod audit;
 pub mod audit_filters;
 pub mod avatar;
+pub mod bulk;
 pub mod confirm;
 pub mod email_state;
 pub mod form;

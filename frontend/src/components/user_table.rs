@@ -6,13 +6,15 @@ use leptos_router::components::A;
 use shared::{Role, Sort, SortKey, User};
 
 use crate::components::avatar::Avatar;
+use crate::components::bulk::Selection;
 use crate::components::confirm::ConfirmDialog;
 use crate::components::icons::{Icon, IconName};
 use crate::format::{self, time_or_never};
 
 /// `users` sorted by `sort`; a header click asks `on_sort` for another order. `admin`
 /// and `me` (the viewer) decide which row actions show; `on_delete` gets the user
-/// whose delete button was pressed.
+/// whose delete button was pressed. With `selected` (admins), a first column of
+/// checkboxes fills it, for the bulk actions.
 #[component]
 pub fn UserTable(
     users: Vec<User>,
@@ -21,7 +23,9 @@ pub fn UserTable(
     on_delete: Callback<User>,
     admin: bool,
     me: Option<i32>,
+    #[prop(default = None)] selected: Option<Selection>,
 ) -> impl IntoView {
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
     let header = move |key: SortKey, label: &'static str| {
         if may_sort(key, admin) {
             view! { <SortHeader key=key label=label sort=sort on_sort=on_sort/> }.into_any()
@@ -31,12 +35,17 @@ pub fn UserTable(
     };
     let rows = users
         .into_iter()
-        .map(|user| view! { <UserRow user=user admin=admin me=me on_delete=on_delete/> })
+        .map(|user| {
+            let select = selected
+                .map(|selected| view! { <SelectCell user=user.clone() selected=selected/> });
+            view! { <UserRow user=user admin=admin me=me on_delete=on_delete select=select/> }
+        })
         .collect_view();
     view! {
         <table class="users">
             <thead>
                 <tr>
+                    {selected.map(|selected| view! { <SelectAllCell ids=ids selected=selected/> })}
                     {header(SortKey::Username, "Username")}
                     <th scope="col">"Name"</th>
                     {header(SortKey::Email, "Email")}
@@ -98,7 +107,13 @@ fn SortHeader(
 }
 
 #[component]
-fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) -> impl IntoView {
+fn UserRow(
+    user: User,
+    admin: bool,
+    me: Option<i32>,
+    on_delete: Callback<User>,
+    select: Option<impl IntoView + 'static>,
+) -> impl IntoView {
     let can_edit = admin || me == Some(user.id);
     // Others' last logins are hidden from non-admins: no value there is not "Never".
     let last_login = match user.last_login_at {
@@ -114,6 +129,7 @@ fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) 
     let delete_target = user.clone();
     view! {
         <tr data-testid=format!("user-row-{}", user.username)>
+            {select}
             <td data-label="Username">
                 <span class="user-cell"><Avatar user=user.clone()/><strong>{user.username.clone()}</strong></span>
             </td>
@@ -142,6 +158,53 @@ fn UserRow(user: User, admin: bool, me: Option<i32>, on_delete: Callback<User>) 
                 })}
             </td>
         </tr>
+    }
+}
+
+/// The header's checkbox: ticks or clears every user on the page.
+#[component]
+fn SelectAllCell(ids: Vec<i32>, selected: Selection) -> impl IntoView {
+    let ids = StoredValue::new(ids);
+    let all = move || {
+        ids.with_value(|ids| {
+            selected.with(|s| !ids.is_empty() && ids.iter().all(|id| s.contains(id)))
+        })
+    };
+    let toggle = move |_| {
+        let tick = !all();
+        selected.update(|s| {
+            for id in ids.get_value() {
+                if tick {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+    };
+    view! {
+        <th scope="col" class="select">
+            <input type="checkbox" data-testid="select-all" aria-label="Select every user on this page"
+                prop:checked=all on:change=toggle/>
+        </th>
+    }
+}
+
+/// A row's checkbox.
+#[component]
+fn SelectCell(user: User, selected: Selection) -> impl IntoView {
+    let id = user.id;
+    view! {
+        <td class="select">
+            <input type="checkbox" data-testid=format!("select-{}", user.username)
+                aria-label=format!("Select {}", user.username)
+                prop:checked=move || selected.with(|s| s.contains(&id))
+                on:change=move |_| selected.update(|s| {
+                    if !s.remove(&id) {
+                        s.insert(id);
+                    }
+                })/>
+        </td>
     }
 }
 

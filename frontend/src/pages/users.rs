@@ -7,6 +7,7 @@ use shared::{Cursor, ExportUsersQuery, ListUsers, ListUsersQuery, Sort, User, Us
 
 use crate::api;
 use crate::components::async_view::AsyncView;
+use crate::components::bulk::{BulkBar, Selection};
 use crate::components::icons::{Icon, IconName};
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
@@ -49,9 +50,18 @@ pub fn UsersPage() -> impl IntoView {
         }
     });
     let deleted = delete.version();
+    // Ticked rows, for the bulk actions; a new page, search or order starts afresh.
+    let selected: Selection = RwSignal::new(Default::default());
+    Effect::new(move |_| {
+        list.track();
+        selected.set(Default::default());
+    });
+    let changed = RwSignal::new(0_u32);
+    let on_bulk_done = Callback::new(move |()| changed.update(|n| *n += 1));
     let users = LocalResource::new(move || {
         let request = ListUsersQuery::from(&list.get());
         deleted.track();
+        changed.track();
         async move { api::list_users(&request).await }
     });
     let sort = Signal::derive(move || list.get().sort);
@@ -66,21 +76,11 @@ pub fn UsersPage() -> impl IntoView {
 
     view! {
         <section class="page">
-            <div class="page-head">
-                <h1>"Users"</h1>
-                <Show when=move || session.is_admin()>
-                    <div class="actions">
-                        <a href=move || export_href(&list.get()) class="button" download="users.csv"
-                            data-testid="export-csv">
-                            <Icon name=IconName::Download/>" Export CSV"
-                        </a>
-                        <A href="/users/new" attr:class="button primary" attr:data-testid="add-user">
-                            <Icon name=IconName::Plus/>" Add user"
-                        </A>
-                    </div>
-                </Show>
-            </div>
+            <PageHead list=list/>
             <UserFilters list=list on_change=go names_only=!session.is_admin()/>
+            <Show when=move || session.is_admin()>
+                <BulkBar selected=selected done=on_bulk_done/>
+            </Show>
             <AsyncView resource=users loading="Loading users…" loading_testid="loading" let:page>
                 <p class="summary" data-testid="summary">
                     {range_summary(page.page, page.per_page, page.items.len(), (page.total, page.total_exact), "users")}
@@ -94,13 +94,36 @@ pub fn UsersPage() -> impl IntoView {
                 } else {
                     view! {
                         <UserTable users=page.items.clone() sort=sort on_sort=on_sort on_delete=on_delete
-                            admin=session.is_admin() me=session.user_id()/>
+                            admin=session.is_admin() me=session.user_id()
+                            selected=session.is_admin().then_some(selected)/>
                     }.into_any()
                 }}
                 {cursor_pager(&page, list, go)}
             </AsyncView>
             <DeleteUserDialog open=to_delete on_confirm=Callback::new(move |user: User| { delete.dispatch(user); })/>
         </section>
+    }
+}
+
+/// The title, and for admins the export of the list as shown and "Add user".
+#[component]
+fn PageHead(list: Memo<ListUsers>) -> impl IntoView {
+    let session = use_session();
+    view! {
+    <div class="page-head">
+        <h1>"Users"</h1>
+        <Show when=move || session.is_admin()>
+            <div class="actions">
+                <a href=move || export_href(&list.get()) class="button" download="users.csv"
+                    data-testid="export-csv">
+                    <Icon name=IconName::Download/>" Export CSV"
+                </a>
+                <A href="/users/new" attr:class="button primary" attr:data-testid="add-user">
+                    <Icon name=IconName::Plus/>" Add user"
+                </A>
+            </div>
+        </Show>
+    </div>
     }
 }
 

@@ -23,6 +23,7 @@ use harness::{Backend, PASSWORD, TestApp, account};
 use shared::{SignupRequest, User};
 
 mod account_security;
+mod bulk;
 mod lockout;
 mod pictures;
 
