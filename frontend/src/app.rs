@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{ProtectedParentRoute, ProtectedRoute, Route, Router, Routes};
 use leptos_router::path;
 use shared::Role;
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::components::layout::Shell;
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
+            <SkipLink/>
             <ToastRegion/>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
@@ -95,5 +97,24 @@ pub fn App() -> impl IntoView {
                 </ProtectedParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// The first stop of the keyboard on every screen: straight to its `main` content,
+/// past the header and navigation.
+#[component]
+fn SkipLink() -> impl IntoView {
+    let skip = |ev: leptos::ev::MouseEvent| {
+        // The router would take `#main` for a navigation; move the focus instead.
+        ev.prevent_default();
+        let main = document()
+            .get_element_by_id("main")
+            .and_then(|main| main.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(main) = main {
+            let _ = main.focus();
+        }
+    };
+    view! {
+        <a href="#main" class="skip-link" data-testid="skip-link" on:click=skip>"Skip to content"</a>
     }
 }

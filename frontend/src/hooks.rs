@@ -15,6 +15,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::FieldErrors;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlFormElement};
 
 use crate::api::ApiError;
 use crate::components::toast::use_toasts;
@@ -37,6 +39,8 @@ pub struct FormAction<Request: 'static> {
     pending: Memo<bool>,
     errors: RwSignal<FieldErrors>,
     failure: Failure,
+    /// The form last submitted, whose first invalid field gets the focus.
+    form: StoredValue<Option<HtmlFormElement>, LocalStorage>,
 }
 
 impl<Request> Clone for FormAction<Request> {
@@ -62,6 +66,7 @@ where
 {
     let toasts = use_toasts();
     let mounted = use_mounted();
+    let form = StoredValue::new_local(None::<HtmlFormElement>);
     let on_success = Rc::new(on_success);
     let action = Action::new_local(move |request: &Request| {
         let answer = send(request.clone());
@@ -76,6 +81,7 @@ where
                 Ok(answer) => on_success(answer),
                 Err(e) => {
                     errors.set(e.fields());
+                    form.with_value(|form| focus_first_invalid(form.as_ref()));
                     match failure {
                         Failure::Toast => toasts.error(e.message()),
                         Failure::Alert(alert) => alert.set(Some(e.message())),
@@ -89,6 +95,7 @@ where
         pending: action.pending(),
         errors,
         failure,
+        form,
     }
 }
 
@@ -125,12 +132,35 @@ where
             if let Failure::Alert(alert) = self.failure {
                 alert.set(None);
             }
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlFormElement>().ok());
+            self.form.set_value(form.clone());
             match prepare() {
                 Ok(request) => self.dispatch(request),
-                Err(fields) => self.errors.set(fields),
+                Err(fields) => {
+                    self.errors.set(fields);
+                    focus_first_invalid(form.as_ref());
+                }
             }
         }
     }
+}
+
+/// Moves the focus to the first field of `form` marked invalid, once the messages
+/// are on screen, so a keyboard or screen-reader user lands where the fixing starts.
+fn focus_first_invalid(form: Option<&HtmlFormElement>) {
+    let Some(form) = form.cloned() else { return };
+    request_animation_frame(move || {
+        let first = form
+            .query_selector("[aria-invalid='true']")
+            .ok()
+            .flatten()
+            .and_then(|field| field.dyn_into::<HtmlElement>().ok());
+        if let Some(field) = first {
+            let _ = field.focus();
+        }
+    });
 }
 
 /// A list's query as the URL at `path` holds it (so reload and back/forward restore

@@ -30,6 +30,8 @@ const OPENAPI_VALIDATOR_VERSION: &str = "0.7.2";
 const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-opt from npm: Debian's binaryen (108) emits code Chromium rejects.
 const BINARYEN_VERSION: &str = "132.0.0";
+/// The accessibility checker the browser tests run in each screen (npm `axe-core`).
+const AXE_VERSION: &str = "4.14.1";
 
 #[derive(Parser)]
 #[command(about = "Project automation")]
@@ -145,6 +147,7 @@ fn test(lint: bool) -> anyhow::Result<()> {
     validate_openapi()?;
     build_frontend()?;
     ensure_chromium()?;
+    ensure_axe()?;
     // The cluster check runs on its own after the rest: its timings must not share
     // the two cores with the other suites. Last, so a summary closes the output.
     let suites = cargo(&[
@@ -411,6 +414,32 @@ fn ensure_frontend_tools(root: &Path) -> anyhow::Result<String> {
         )?;
     }
     Ok(path)
+}
+
+/// axe-core, which the browser tests load from `target/tools/node_modules/axe-core`.
+fn ensure_axe() -> anyhow::Result<()> {
+    let tools = workspace_root().join("target/tools");
+    let manifest = tools.join("node_modules/axe-core/package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json["version"].as_str().map(str::to_owned));
+    if installed.as_deref() == Some(AXE_VERSION) {
+        return Ok(());
+    }
+    println!("xtask: installing axe-core {AXE_VERSION} from npm");
+    std::fs::create_dir_all(&tools)?;
+    run_cmd(
+        "npm",
+        &[
+            "install",
+            "--prefix",
+            tools.to_str().context("a UTF-8 path")?,
+            "--no-audit",
+            "--no-fund",
+            &format!("axe-core@{AXE_VERSION}"),
+        ],
+    )
 }
 
 /// The browser tests drive Debian's Chromium; a missing one fails the run.

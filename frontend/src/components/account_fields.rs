@@ -57,7 +57,7 @@ pub fn AccountFields(form: AccountForm, errors: RwSignal<FieldErrors>) -> impl I
     view! {
         <ProfileFields form=form.profile errors=errors/>
         <Field label="Password" name="password" value=form.password errors=errors kind="password" autocomplete="new-password" required=true
-            hint="At least 12 characters; a few unusual words work well"/>
+            hint="At least 12 characters; a few unusual words work well" advised=true/>
         <StrengthMeter password=form.password user_inputs=form.profile.known_words()/>
         <Field label="Security question" name="security_question" value=form.security_question errors=errors required=true
             hint="Asked when you recover your password"/>

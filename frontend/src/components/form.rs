@@ -12,8 +12,10 @@ use crate::api;
 /// How long typing must pause before the strength meter asks the server.
 const STRENGTH_DELAY_MS: u32 = 250;
 
-/// A labelled input bound to `value`, with the message for `name` from `errors`
-/// underneath (announced to screen readers through `aria-describedby`).
+/// A labelled input bound to `value`, with its hint and the message for `name` from
+/// `errors` underneath, both tied to the input with `aria-describedby` (so a screen
+/// reader reads them with the field). The server's field messages are fragments ("is
+/// required"); the field says them as sentences with its label as the subject.
 #[component]
 pub fn Field(
     label: &'static str,
@@ -28,11 +30,24 @@ pub fn Field(
     /// the page with a field of the same name (ids must be unique).
     #[prop(optional)]
     id: Option<&'static str>,
+    /// A strength meter under the field gives the advice: the message leaves it out.
+    #[prop(optional)]
+    advised: bool,
 ) -> impl IntoView {
     let stem = id.unwrap_or(name);
     let id = format!("field-{stem}");
     let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = match hint {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => error_id.clone(),
+    };
     let error = move || errors.with(|e| e.get(name).cloned());
+    let message = move || {
+        error()
+            .map(|m| sentence(label, &m, advised))
+            .unwrap_or_default()
+    };
     view! {
         <div class="field" class:has-error=move || error().is_some()>
             <label for=id.clone()>{label}</label>
@@ -50,15 +65,36 @@ pub fn Field(
                     });
                 }
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                aria-describedby=error_id.clone()
+                aria-describedby=described_by
                 data-testid=format!("input-{stem}")
             />
-            {hint.map(|h| view! { <small class="hint">{h}</small> })}
-            <small class="error" id=error_id data-testid=format!("error-{stem}")>
-                {move || error().unwrap_or_default()}
-            </small>
+            {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
+            <small class="error" id=error_id data-testid=format!("error-{stem}")>{message}</small>
         </div>
     }
+}
+
+/// `message` as a sentence: a fragment ("is required") gets the field's `label` as its
+/// subject ("Email is required."). With `advised`, advice after a colon is left to
+/// the strength meter.
+pub fn sentence(label: &str, message: &str, advised: bool) -> String {
+    let (message, cut) = match message.split_once(": ") {
+        Some((verdict, _)) if advised => (verdict, true),
+        _ => (message, false),
+    };
+    let subject = label.split(" (").next().unwrap_or(label);
+    let mut text = if message.starts_with(|c: char| c.is_lowercase()) {
+        format!("{subject} {message}")
+    } else {
+        message.to_owned()
+    };
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    if cut {
+        text.push_str(" The advice below says how to make it stronger.");
+    }
+    text
 }
 
 /// A submit button, disabled with a spinner while `pending`.
@@ -142,5 +178,34 @@ pub fn StrengthMeter(
         <Show when=move || advice().is_some()>
             <small class="hint strength-advice" data-testid="strength-advice">{advice}</small>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn field_messages_read_as_sentences() {
+        assert_eq!(
+            sentence("Email", "is required", false),
+            "Email is required."
+        );
+        assert_eq!(
+            sentence(
+                "New password (optional)",
+                "is too easy to guess: add a word",
+                true
+            ),
+            "New password is too easy to guess. The advice below says how to make it stronger."
+        );
+        assert_eq!(
+            sentence("Password", "is too easy to guess: add a word", false),
+            "Password is too easy to guess: add a word."
+        );
+        assert_eq!(
+            sentence("Code", "The code is wrong or has expired.", false),
+            "The code is wrong or has expired."
+        );
     }
 }

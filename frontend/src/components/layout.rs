@@ -54,7 +54,7 @@ pub fn Shell() -> impl IntoView {
                 </button>
             </nav>
         </header>
-        <main class="content">
+        <main class="content" id="main" tabindex="-1">
             <VerifyBanner/>
             <Outlet/>
         </main>

@@ -46,7 +46,7 @@ pub fn PasswordForm(user_inputs: Signal<Vec<String>>) -> impl IntoView {
             <Field label="Current password" name="current_password" id="password-current" value=current
                 errors=errors kind="password" autocomplete="current-password" required=true/>
             <Field label="New password" name="new_password" value=new_password errors=errors
-                kind="password" autocomplete="new-password" required=true/>
+                kind="password" autocomplete="new-password" required=true advised=true/>
             <StrengthMeter password=new_password user_inputs=user_inputs/>
             <div class="actions">
                 <SubmitButton label="Change password" pending=change.pending() testid="change-password"/>

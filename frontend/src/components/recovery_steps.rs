@@ -55,7 +55,7 @@ pub fn StepFields(
         }.into_any(),
         Step::NewPassword { .. } => view! {
             <Field label="New password" name="new_password" value=password errors=errors kind="password"
-                autocomplete="new-password" required=true/>
+                autocomplete="new-password" required=true advised=true/>
             <StrengthMeter password=password user_inputs=Signal::derive(move || vec![identifier.get()])/>
             <SubmitButton label="Set new password" pending=pending testid="reset-submit"/>
         }.into_any(),

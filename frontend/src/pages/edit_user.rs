@@ -126,7 +126,7 @@ fn EditUserForm(user: User) -> impl IntoView {
             {is_admin.then(|| view! {
                 <RoleSelect role=role/>
                 <Field label="New password (optional)" name="password" value=password errors=errors kind="password"
-                    autocomplete="new-password" hint="Leave empty to keep the current password"/>
+                    autocomplete="new-password" hint="Leave empty to keep the current password" advised=true/>
                 <StrengthMeter password=password user_inputs=form.known_words()/>
             })}
             {own.then(|| view! { <CurrentPasswordField value=current_password errors=errors sets_password=is_admin/> })}

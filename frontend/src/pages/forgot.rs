@@ -45,7 +45,7 @@ pub fn ForgotPage() -> impl IntoView {
     let pending = recover.pending();
 
     view! {
-        <div class="auth-page">
+        <main class="auth-page" id="main" tabindex="-1">
             <form class="card auth-card" on:submit=on_submit data-testid="forgot-form" novalidate>
                 <h1><Icon name=IconName::Key/>" Recover your password"</h1>
                 {move || failure.get().map(|f| view! { <p class="alert" role="alert" data-testid="forgot-error">{f}</p> })}
@@ -54,6 +54,6 @@ pub fn ForgotPage() -> impl IntoView {
                 }}
                 <p class="links"><A href="/login">"Back to log in"</A></p>
             </form>
-        </div>
+        </main>
     }
 }

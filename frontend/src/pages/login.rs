@@ -61,7 +61,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <div class="auth-page">
+        <main class="auth-page" id="main" tabindex="-1">
             <form class="card auth-card" on:submit=on_submit data-testid="login-form" novalidate>
                 <h1>"Log in"</h1>
                 {move || notice().map(|n| view! { <p class="notice" role="status" data-testid="login-notice">{n}</p> })}
@@ -75,6 +75,6 @@ pub fn LoginPage() -> impl IntoView {
                     <A href="/signup" attr:data-testid="link-signup">"Create an account"</A>
                 </p>
             </form>
-        </div>
+        </main>
     }
 }

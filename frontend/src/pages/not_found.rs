@@ -6,12 +6,12 @@ use leptos_router::components::A;
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
-        <div class="auth-page">
+        <main class="auth-page" id="main" tabindex="-1">
             <div class="card auth-card" data-testid="not-found">
                 <h1>"Page not found"</h1>
                 <p>"There is nothing at this address."</p>
                 <A href="/" attr:class="button primary">"Go to the dashboard"</A>
             </div>
-        </div>
+        </main>
     }
 }

@@ -19,7 +19,7 @@ use crate::hooks::{Failure, use_form_action};
 pub fn SignupPage() -> impl IntoView {
     let options = LocalResource::new(api::signup_options);
     view! {
-        <div class="auth-page">
+        <main class="auth-page" id="main" tabindex="-1">
             <AsyncView resource=options error_testid="signup-options-error" let:options>
                 {match options.mode {
                     // The first account of an instance (it becomes the admin) may
@@ -28,7 +28,7 @@ pub fn SignupPage() -> impl IntoView {
                     _ => view! { <SignupForm options=options/> }.into_any(),
                 }}
             </AsyncView>
-        </div>
+        </main>
     }
 }
 

@@ -4,7 +4,8 @@
 use harness::PASSWORD;
 
 use super::{
-    Chromium, click, fill_search, find, log_in, spawn_app, testid, wait_gone, wait_path, wait_text,
+    Chromium, click, click_in_dialog, fill_search, find, log_in, spawn_app, testid, wait_gone,
+    wait_path, wait_text,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +27,7 @@ async fn admins_act_on_several_users_at_once_and_export_the_list() {
     wait_text(&page, &testid("selected-count"), "2 users").await;
     click(&page, "bulk-disable").await;
     wait_text(&page, &testid("confirm-message"), "Disable 2 users?").await;
-    click(&page, "confirm-ok").await;
+    click_in_dialog(&page, "confirm-ok").await;
     wait_text(&page, &testid("toast-success"), "Disabled 2 users.").await;
     wait_gone(&page, &testid("bulk-bar")).await;
     for name in ["bob", "carol"] {
@@ -61,10 +62,10 @@ async fn admins_act_on_several_users_at_once_and_export_the_list() {
         "Give 4 users the role admin?",
     )
     .await;
-    click(&page, "confirm-cancel").await;
+    click_in_dialog(&page, "confirm-cancel").await;
     wait_text(&page, &testid("selected-count"), "4 users").await;
     click(&page, "bulk-disable").await;
-    click(&page, "confirm-ok").await;
+    click_in_dialog(&page, "confirm-ok").await;
     wait_text(&page, &testid("toast-error"), "Disabled 3 of 4 users.").await;
     wait_text(
         &page,

@@ -22,6 +22,7 @@ use harness::subjects::RECOVERY_CODE;
 use harness::{Backend, PASSWORD, TestApp, account};
 use shared::{SignupRequest, User};
 
+mod accessibility;
 mod account_security;
 mod bulk;
 mod lockout;
@@ -343,6 +344,12 @@ async fn click(page: &Page, id: &str) {
     find(page, &testid(id)).await.click().await.unwrap();
 }
 
+/// Clicks `id` in the dialog that is open (a screen may hold several, closed).
+async fn click_in_dialog(page: &Page, id: &str) {
+    let selector = format!("dialog[open] {}", testid(id));
+    find(page, &selector).await.click().await.unwrap();
+}
+
 async fn screenshot(page: &Page, name: &str) {
     let dir = workspace_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -491,7 +498,7 @@ async fn an_admins_day_from_signup_to_password_recovery() {
     )
     .await;
     screenshot(&page, "delete-confirm").await;
-    click(&page, "confirm-ok").await;
+    click_in_dialog(&page, "confirm-ok").await;
     wait_text(&page, &testid("toast-success"), "Deleted bob").await;
     wait_gone(&page, &testid("user-row-bob")).await;
 
