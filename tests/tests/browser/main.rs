@@ -26,6 +26,7 @@ mod accessibility;
 mod account_security;
 mod bulk;
 mod lockout;
+mod phone;
 mod pictures;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
