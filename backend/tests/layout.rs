@@ -11,7 +11,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("db", &["db"]),
     (
         "domain",
-        &["accounts", "auth", "recovery", "audit", "mail", "legacy"],
+        &[
+            "accounts", "auth", "recovery", "avatars", "audit", "mail", "legacy",
+        ],
     ),
     ("http", &["http"]),
     ("config", &["config"]),

@@ -43,6 +43,7 @@ fn identifier(v: &mut Validator, method: RecoveryMethod, raw: &str) -> Option<Id
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct ForgotPasswordRequest {
+    /// How the code is sent; `email` when left out.
     pub method: RecoveryMethod,
     /// The account's email address or mobile number, per `method`.
     #[cfg_attr(feature = "openapi", schema(example = "ada@example.com"))]
@@ -76,6 +77,7 @@ pub const OTP_DIGITS: usize = 6;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct VerifyOtpRequest {
+    /// The method the code was asked for with; `email` when left out.
     pub method: RecoveryMethod,
     #[cfg_attr(feature = "openapi", schema(example = "ada@example.com"))]
     pub identifier: String,

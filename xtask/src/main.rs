@@ -32,6 +32,13 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 /// The accessibility checker the browser tests run in each screen (npm `axe-core`).
 const AXE_VERSION: &str = "4.14.1";
+/// The client generators the generated-client tests use (PyPI and npm).
+const PYTHON_CLIENT_VERSION: &str = "0.26.1";
+const NODE_CLIENT_PACKAGES: [(&str, &str); 3] = [
+    ("openapi-typescript", "7.13.0"),
+    ("openapi-fetch", "0.17.0"),
+    ("typescript", "5.9.3"),
+];
 
 #[derive(Parser)]
 #[command(about = "Project automation")]
@@ -148,6 +155,7 @@ fn test(lint: bool) -> anyhow::Result<()> {
     build_frontend()?;
     ensure_chromium()?;
     ensure_axe()?;
+    ensure_client_generators()?;
     // The cluster check runs on its own after the rest: its timings must not share
     // the two cores with the other suites. Last, so a summary closes the output.
     let suites = cargo(&[
@@ -440,6 +448,67 @@ fn ensure_axe() -> anyhow::Result<()> {
             &format!("axe-core@{AXE_VERSION}"),
         ],
     )
+}
+
+/// openapi-python-client in `target/clients/venv`, and openapi-typescript,
+/// openapi-fetch and TypeScript in `target/clients/node`: the generated-client tests
+/// (`tests/tests/api/clients.rs`) run them on the committed spec.
+fn ensure_client_generators() -> anyhow::Result<()> {
+    let clients = workspace_root().join("target/clients");
+    let venv = clients.join("venv");
+    let python = venv.join("bin/python");
+    let check = [
+        "-c",
+        "import importlib.metadata as m, sys; sys.exit(m.version('openapi-python-client') != sys.argv[1])",
+        PYTHON_CLIENT_VERSION,
+    ];
+    if !python.exists() || !succeeds(python.to_str().context("a UTF-8 path")?, &check) {
+        println!("xtask: installing openapi-python-client {PYTHON_CLIENT_VERSION}");
+        run_cmd(
+            "python3",
+            &["-m", "venv", venv.to_str().context("a UTF-8 path")?],
+        )?;
+        run_cmd(
+            python.to_str().context("a UTF-8 path")?,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                &format!("openapi-python-client=={PYTHON_CLIENT_VERSION}"),
+            ],
+        )?;
+    }
+    let node = clients.join("node");
+    let installed = |package: &str| {
+        let manifest = node.join("node_modules").join(package).join("package.json");
+        std::fs::read_to_string(manifest)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|json| json["version"].as_str().map(str::to_owned))
+    };
+    if NODE_CLIENT_PACKAGES
+        .iter()
+        .any(|(package, version)| installed(package).as_deref() != Some(*version))
+    {
+        println!("xtask: installing the TypeScript client generator (npm)");
+        std::fs::create_dir_all(&node)?;
+        let packages: Vec<String> = NODE_CLIENT_PACKAGES
+            .iter()
+            .map(|(package, version)| format!("{package}@{version}"))
+            .collect();
+        let mut args = vec![
+            "install",
+            "--prefix",
+            node.to_str().context("a UTF-8 path")?,
+            "--no-audit",
+            "--no-fund",
+        ];
+        args.extend(packages.iter().map(String::as_str));
+        run_cmd("npm", &args)?;
+    }
+    Ok(())
 }
 
 /// The browser tests drive Debian's Chromium; a missing one fails the run.

@@ -3,6 +3,7 @@
 //! into responses; middleware and extractors do what every route shares.
 
 pub mod client_ip;
+mod client_schemas;
 pub mod cookie;
 pub mod error;
 pub mod extract;

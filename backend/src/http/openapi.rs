@@ -75,8 +75,12 @@ use crate::http::routes;
 )]
 pub struct ApiDoc;
 
+/// The document as generated, then made plain for client generators (see
+/// [`client_schemas`](super::client_schemas)).
 pub fn spec() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    super::client_schemas::rewrite(&mut doc);
+    serde_json::from_value(doc).expect("the rewritten document is still OpenAPI")
 }
 
 pub fn to_json() -> String {

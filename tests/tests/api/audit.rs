@@ -72,6 +72,19 @@ db_test!(
                 .status(),
             StatusCode::NO_CONTENT
         );
+        // A picture, set and removed; the list exported.
+        let res = admin
+            .request(reqwest::Method::PUT, &format!("{bob_path}/avatar"))
+            .header(reqwest::header::CONTENT_TYPE, "image/png")
+            .body(png())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = admin.delete(&format!("{bob_path}/avatar")).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let res = admin.get("/api/v1/users/export.csv").await;
+        assert_eq!(res.status(), StatusCode::OK);
         // Disable, enable, delete.
         admin.post(&format!("{bob_path}/disable"), &json!({})).await;
         admin.post(&format!("{bob_path}/enable"), &json!({})).await;
@@ -336,3 +349,11 @@ db_test!(every_trail_query_is_served_by_an_index, |db| async move {
         }
     }
 });
+
+/// A small real picture.
+fn png() -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(32, 32, image::Rgb([200, 40, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}

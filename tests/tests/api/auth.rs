@@ -37,6 +37,7 @@ db_test!(signup_returns_the_user_without_secrets, |db| async move {
     assert_eq!(
         keys,
         [
+            "avatar_url",
             "created_at",
             "disabled_at",
             "email",

@@ -130,3 +130,75 @@ async fn swagger_ui_is_served_at_docs() {
         .unwrap();
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
 }
+
+fn committed_spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// What client generators need: every JSON request body a plain object whose
+/// `required` says what the server requires and whose properties carry no defaults
+/// or union wrappers, and every operation a unique `operationId`.
+#[test]
+fn request_schemas_are_plain_objects_that_say_what_is_required() {
+    let spec = committed_spec();
+    let schemas = &spec["components"]["schemas"];
+    let mut ids = std::collections::BTreeSet::new();
+    let mut requests = std::collections::BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().expect("an operationId");
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: {id} is not unique"
+            );
+            let body = &op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            if let Some(name) = body.as_str() {
+                requests.insert(name.trim_start_matches("#/components/schemas/").to_owned());
+            }
+        }
+    }
+    assert!(requests.len() >= 14, "{requests:?}");
+    for name in &requests {
+        let schema = &schemas[name];
+        assert_eq!(schema["type"], "object", "{name}");
+        for wrapper in ["allOf", "oneOf", "anyOf"] {
+            assert!(schema.get(wrapper).is_none(), "{name}: {wrapper}");
+        }
+        for (field, property) in schema["properties"].as_object().unwrap() {
+            assert!(property.get("default").is_none(), "{name}.{field}: default");
+            assert!(property.get("oneOf").is_none(), "{name}.{field}: oneOf");
+        }
+    }
+    let required = |name: &str| -> Vec<&str> {
+        schemas[name]["required"]
+            .as_array()
+            .map(|r| r.iter().map(|v| v.as_str().unwrap()).collect())
+            .unwrap_or_default()
+    };
+    let account = [
+        "email",
+        "first_name",
+        "last_name",
+        "mobile",
+        "password",
+        "security_answer",
+        "security_question",
+        "username",
+    ];
+    assert_eq!(required("SignupRequest"), account);
+    assert_eq!(required("CreateUserRequest"), account);
+    let create = schemas["CreateUserRequest"]["properties"]
+        .as_object()
+        .unwrap();
+    assert_eq!(create["role"]["$ref"], "#/components/schemas/Role");
+    assert!(
+        create["username"].get("example").is_some(),
+        "examples on the main bodies"
+    );
+    assert!(required("UpdateUserRequest").is_empty());
+    assert!(required("UpdateProfileRequest").is_empty());
+    assert_eq!(required("LoginRequest"), ["password", "username"]);
+    assert_eq!(required("ForgotPasswordRequest"), ["identifier"]);
+    assert_eq!(required("BulkRequest"), ["action", "ids"]);
+}

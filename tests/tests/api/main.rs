@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod avatars;
 mod bulk;
+mod clients;
 mod compression;
 mod database;
 mod docs;

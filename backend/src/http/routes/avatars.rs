@@ -44,8 +44,8 @@ pub struct AvatarQuery {
     put, path = "/api/v1/users/{id}/avatar", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
     params(("id" = i32, Path, description = "Account id")),
-    request_body(content = PictureFile, content_type = "image/*",
-        description = "A JPEG, PNG, WebP or GIF file"),
+    request_body(description = "A JPEG, PNG, WebP or GIF file, sent under its own type or as octet-stream",
+        content((PictureFile = "image/*"), (PictureFile = "application/octet-stream"))),
     responses(
         (status = 200, description = "The account with its new picture", body = User),
         (status = 400, description = "The image is damaged or incomplete", body = ErrorResponse),

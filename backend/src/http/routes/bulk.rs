@@ -5,8 +5,7 @@
 use actix_web::web;
 use shared::{BulkAction, BulkOutcome, BulkRequest, BulkResponse, ErrorResponse, UserChanges};
 
-use super::changes::change_account;
-use super::users::{deleted, set_disabled};
+use super::changes::{change_account, deleted, set_disabled};
 use crate::accounts::{self, policy};
 use crate::audit::ClientInfo;
 use crate::http::error::ApiError;

@@ -1,10 +1,12 @@
 //! What `PUT /auth/me` and `PUT /users/{id}` share: re-authentication for one's own
 //! contact and recovery fields, the update itself, the new address's code and the
-//! notices, and the audit trail. Also the verification code any new account gets.
+//! notices, and the audit trail. Also the verification code any new account gets,
+//! and what `/users/{id}` and `/users/bulk` share: disabling, enabling and deleting.
 
+use actix_web::web;
 use secrecy::SecretString;
 use serde_json::json;
-use shared::{AuditAction, UserChanges};
+use shared::{AuditAction, User, UserChanges};
 
 use crate::accounts::email::EmailCodes;
 use crate::accounts::{self, Updated, policy};
@@ -12,7 +14,7 @@ use crate::audit::{self, ClientInfo};
 use crate::auth::AuthError;
 use crate::db::entity::user;
 use crate::http::error::ApiError;
-use crate::http::extract::CurrentUser;
+use crate::http::extract::{AdminUser, CurrentUser};
 use crate::http::state::AppState;
 
 /// `current` changes account `target` (already allowed by `policy::check_update`).
@@ -158,4 +160,43 @@ async fn record_update(
             .record(&state.db, client)
             .await;
     }
+}
+
+/// Records that `admin` deleted `account`.
+pub async fn deleted(
+    state: &AppState,
+    client: &ClientInfo,
+    admin: &AdminUser,
+    account: &user::Model,
+) {
+    audit::Event::success(AuditAction::UserDeleted)
+        .actor(&admin.user)
+        .target(account)
+        .record(&state.db, client)
+        .await;
+}
+
+/// Disables or enables account `id`, recording it when that changed something.
+pub async fn set_disabled(
+    state: &AppState,
+    client: &ClientInfo,
+    admin: &AdminUser,
+    id: i32,
+    disabled: bool,
+) -> Result<web::Json<User>, ApiError> {
+    let (user, changed) = accounts::set_disabled(&state.db, id, disabled).await?;
+    if changed {
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        tracing::info!(target = id, %action, "account status changed");
+        audit::Event::success(action)
+            .actor(&admin.user)
+            .target(&user)
+            .record(&state.db, client)
+            .await;
+    }
+    Ok(web::Json(accounts::to_api(user)))
 }

@@ -10,7 +10,7 @@ use shared::{
     ListUsersQuery, LockoutState, Role, UpdateUserRequest, User, UserPage,
 };
 
-use super::changes::{change_account, welcome};
+use super::changes::{change_account, deleted, set_disabled, welcome};
 use super::{avatars, bulk, export};
 use super::{off_thread, spend_hashing};
 use crate::accounts::{self, Creation, policy};
@@ -229,20 +229,6 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Records that `admin` deleted `account`.
-pub(super) async fn deleted(
-    state: &AppState,
-    client: &ClientInfo,
-    admin: &AdminUser,
-    account: &crate::db::entity::user::Model,
-) {
-    audit::Event::success(AuditAction::UserDeleted)
-        .actor(&admin.user)
-        .target(account)
-        .record(&state.db, client)
-        .await;
-}
-
 /// Disable an account (admins): it cannot log in and its sessions end, but nothing
 /// is deleted. You cannot disable yourself, nor the last active admin.
 #[utoipa::path(
@@ -286,31 +272,6 @@ pub async fn enable_user(
     account: AccountPath,
 ) -> Result<web::Json<User>, ApiError> {
     set_disabled(&state, &client, &admin, account.id, false).await
-}
-
-/// Disables or enables account `id`, recording it when that changed something.
-pub(super) async fn set_disabled(
-    state: &AppState,
-    client: &ClientInfo,
-    admin: &AdminUser,
-    id: i32,
-    disabled: bool,
-) -> Result<web::Json<User>, ApiError> {
-    let (user, changed) = accounts::set_disabled(&state.db, id, disabled).await?;
-    if changed {
-        let action = if disabled {
-            AuditAction::UserDisabled
-        } else {
-            AuditAction::UserEnabled
-        };
-        tracing::info!(target = id, %action, "account status changed");
-        audit::Event::success(action)
-            .actor(&admin.user)
-            .target(&user)
-            .record(&state.db, client)
-            .await;
-    }
-    Ok(web::Json(accounts::to_api(user)))
 }
 
 /// Unlock an account locked by failed logins (admins): the lock for unknown clients
