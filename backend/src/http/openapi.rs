@@ -76,7 +76,7 @@ use crate::http::routes;
 pub struct ApiDoc;
 
 /// The document as generated, then made plain for client generators (see
-/// [`client_schemas`](super::client_schemas)).
+/// `http/client_schemas.rs`).
 pub fn spec() -> utoipa::openapi::OpenApi {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
     super::client_schemas::rewrite(&mut doc);
