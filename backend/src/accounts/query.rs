@@ -149,6 +149,26 @@ pub async fn list(
     params: &ListUsers,
     scope: ListScope,
 ) -> Result<ListPage, DbErr> {
+    read_page(db, params, scope, Total::Counted).await
+}
+
+/// Whether a page read also counts the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Up to the cap, for a page shown to someone.
+    Counted,
+    /// Not at all, for a walk that follows the cursors to the end (the export):
+    /// `ListPage::total` is then 0.
+    Skipped,
+}
+
+/// [`list`], counting or not.
+pub async fn read_page(
+    db: &DatabaseConnection,
+    params: &ListUsers,
+    scope: ListScope,
+    counting: Total,
+) -> Result<ListPage, DbErr> {
     let mut plan = plan_search(db, params.q.as_deref(), scope).await?;
     if plan.estimated {
         plan.walk_until = walk_boundary(db, params, scope).await?;
@@ -158,6 +178,9 @@ pub async fn list(
     // when nothing else filters, else "more than the cap".
     let unfiltered = params.role.is_none() && scope.only.is_none();
     let total = async {
+        if counting == Total::Skipped {
+            return Ok(0);
+        }
         match (&capped_count, plan.matches) {
             (Some(statement), _) => count(db, statement).await,
             (None, Some(n)) if unfiltered => Ok(n),
@@ -174,7 +197,7 @@ pub async fn list(
     }
     // One row more than the page says whether there is more in the reading direction.
     let more = rows.len() > per_page;
-    if !more && params.cursor.is_none() && params.page == 1 {
+    if counting == Total::Counted && !more && params.cursor.is_none() && params.page == 1 {
         // Everything is on this page: that is the exact count.
         total = rows.len() as u64;
     }

@@ -76,7 +76,7 @@ db_test!(
         let res = admin
             .request(reqwest::Method::PUT, &format!("{bob_path}/avatar"))
             .header(reqwest::header::CONTENT_TYPE, "image/png")
-            .body(png())
+            .body(crate::avatars::picture(32, 32, image::ImageFormat::Png))
             .send()
             .await
             .unwrap();
@@ -349,11 +349,3 @@ db_test!(every_trail_query_is_served_by_an_index, |db| async move {
         }
     }
 });
-
-/// A small real picture.
-fn png() -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(32, 32, image::Rgb([200, 40, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}

@@ -13,7 +13,7 @@ use shared::User;
 use harness::*;
 
 /// A photo-like picture (a gradient) of `width` x `height` in `format`.
-fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let image = RgbImage::from_fn(width, height, |x, y| {
         Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
     });

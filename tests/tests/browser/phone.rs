@@ -35,7 +35,7 @@ async fn phone_problems(page: &Page) -> (i64, Vec<String>) {
     (overflow, small)
 }
 
-async fn assert_fits(page: &Page, screen: &str) {
+pub(super) async fn assert_fits(page: &Page, screen: &str) {
     let (overflow, small) = phone_problems(page).await;
     assert!(overflow <= 0, "{screen} is {overflow}px too wide at 360px");
     assert!(small.is_empty(), "{screen}: too small to tap: {small:#?}");
