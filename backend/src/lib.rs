@@ -6,7 +6,7 @@
 //! ```text
 //! startup, cli          read config/, build the services, run
 //! http/                 actix-web: routes, extractors, middleware, the error envelope
-//! accounts/ auth/ recovery/ avatars/ audit mail/   the domain (no actix, no HTTP error)
+//! accounts/ auth/ recovery/ avatars/ integrations/ audit mail/   the domain (no actix, no HTTP error)
 //! db/                   connection, migrations, entities
 //! clock                 the app's clock
 //! ```
@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod integrations;
 pub mod legacy;
 pub mod mail;
 pub mod metrics;

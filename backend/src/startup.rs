@@ -19,6 +19,7 @@ use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::state::AppState;
 use crate::http::throttle::{Redis, Throttles};
 use crate::http::{self, ServerOptions};
+use crate::integrations::idempotency::Idempotency;
 use crate::mail::budget;
 use crate::mail::notices::Notices;
 use crate::mail::templates::Templates;
@@ -107,6 +108,10 @@ async fn maintain(state: &AppState, audit_retention_days: u32) {
         ),
         ("ended mail budgets", budget::purge_expired(db).await),
         (
+            "idempotency answers past 24 h",
+            Idempotency::purge_expired(db).await,
+        ),
+        (
             "expired recovery codes",
             recovery::store::purge_expired_codes(db).await,
         ),
@@ -139,7 +144,7 @@ fn state(
     // Instances sharing the secret share the buckets; other deployments on the same
     // Redis do not.
     let shared = redis.map(|r| r.namespaced(&codes.derived("rate-limits")[..12]));
-    let throttles = Throttles::new(settings.limits.rate, shared);
+    let throttles = Throttles::new(settings.limits.rate, settings.limits.api_key_rate, shared);
     let auth = Auth {
         db: db.clone(),
         passwords: Passwords::for_this_machine(),
@@ -179,6 +184,10 @@ fn state(
         directory: settings.accounts.directory,
         // One picture at a time: each decode may take 64 MiB, and uploads are rare.
         pictures: avatars::Processor::new(1),
+        idempotency: Idempotency::new(
+            codes.derived_key("idempotency-seal"),
+            codes.derived_key("idempotency-fingerprint").to_vec(),
+        ),
         codes,
         db,
         auth,

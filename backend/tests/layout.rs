@@ -12,7 +12,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "domain",
         &[
-            "accounts", "auth", "recovery", "avatars", "audit", "mail", "legacy",
+            "accounts",
+            "auth",
+            "recovery",
+            "avatars",
+            "integrations",
+            "audit",
+            "mail",
+            "legacy",
         ],
     ),
     ("http", &["http"]),

@@ -18,6 +18,7 @@ mod m20261201_000008_verify_emails;
 mod m20261201_000009_abuse_resistance;
 mod m20261202_000010_list_at_scale;
 mod m20261202_000011_avatars;
+mod m20261203_000012_integrations;
 
 pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_abuse_resistance::Migration),
             Box::new(m20261202_000010_list_at_scale::Migration),
             Box::new(m20261202_000011_avatars::Migration),
+            Box::new(m20261203_000012_integrations::Migration),
         ]
     }
 }

@@ -38,6 +38,8 @@ string_enum!(
         AvatarChanged => "avatar_changed",
         AvatarRemoved => "avatar_removed",
         UsersExported => "users_exported",
+        ApiKeyCreated => "api_key_created",
+        ApiKeyRevoked => "api_key_revoked",
     }
 );
 

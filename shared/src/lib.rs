@@ -4,6 +4,7 @@
 //! (`openapi`: OpenAPI schemas; `db`: SeaORM column types; `strength`: zxcvbn).
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod common;
@@ -15,6 +16,7 @@ pub mod sessions;
 pub mod validate;
 
 pub use accounts::*;
+pub use api_keys::*;
 pub use audit::*;
 pub use auth::*;
 pub use common::{

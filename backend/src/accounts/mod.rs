@@ -49,6 +49,9 @@ pub enum AccountError {
     /// A wrong, expired or used verification code.
     #[error("the code is wrong or has expired")]
     WrongCode,
+    /// The account is no longer at the version the change was made against.
+    #[error("the account changed since it was read")]
+    Changed,
     /// Sign-up refused by policy (closed, by invitation, a domain not allowed, no
     /// setup token for the first account).
     #[error("{0}")]
@@ -220,6 +223,32 @@ pub struct Update {
     /// The hash of a recovery reset token this update spends, in its transaction: if
     /// the token is not live, nothing changes ([`AccountError::WrongCode`]).
     pub recovery_reset: Option<String>,
+    /// Apply only to these versions of the account, checked under the row lock
+    /// ([`AccountError::Changed`] otherwise).
+    pub if_match: Option<IfMatch>,
+}
+
+/// The versions (see [`version`]) a change may apply to: an `If-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfMatch(pub Vec<String>);
+
+impl IfMatch {
+    /// Whether `user` is at one of the versions; a refusal otherwise.
+    pub fn check(&self, user: &user::Model) -> Result<(), AccountError> {
+        let current = version(user);
+        match self.0.iter().any(|v| *v == current) {
+            true => Ok(()),
+            false => Err(AccountError::Changed),
+        }
+    }
+}
+
+/// The version of an account as the API shows it: a hash of everything [`to_api`]
+/// returns, so any visible change gives a new one (served as its `ETag`).
+pub fn version(user: &user::Model) -> String {
+    use sha2::{Digest, Sha256};
+    let shown = serde_json::to_vec(&to_api(user.clone())).unwrap_or_default();
+    hex::encode(&Sha256::digest(&shown)[..8])
 }
 
 /// Profile changes ready to store: the new security answer, if any, hashed.
@@ -309,6 +338,9 @@ async fn update_once(
 ) -> Result<Updated, AccountError> {
     let demotes = update.role.is_some_and(|r| r != Role::Admin);
     let (txn, current) = admins::lock_for_change(db, id, update.role.is_some(), demotes).await?;
+    if let Some(expected) = &update.if_match {
+        expected.check(&current)?;
+    }
     if let Some(reset) = &update.recovery_reset
         && !recovery_flows::spend_reset(&txn, id, reset).await?
     {
@@ -431,10 +463,17 @@ fn changed_fields(before: &user::Model, after: &user::Model) -> Vec<&'static str
     .collect()
 }
 
-/// Deletes account `id` (its sessions go with it), unless it is the last admin.
-/// Returns the account as it was.
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<user::Model, AccountError> {
+/// Deletes account `id` (its sessions go with it), unless it is the last admin or
+/// no longer at a version `if_match` names. Returns the account as it was.
+pub async fn delete(
+    db: &DatabaseConnection,
+    id: i32,
+    if_match: Option<&IfMatch>,
+) -> Result<user::Model, AccountError> {
     let (txn, current) = admins::lock_for_change(db, id, true, true).await?;
+    if let Some(expected) = if_match {
+        expected.check(&current)?;
+    }
     session::revoke_all(&txn, id).await?;
     user::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

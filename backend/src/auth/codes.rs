@@ -53,6 +53,13 @@ impl Codes {
         hex::encode(&self.mac(label)[..16])
     }
 
+    /// A 256-bit key derived from the app's key for `label` (sealing, fingerprints).
+    pub fn derived_key(&self, label: &str) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&self.mac(label));
+        key
+    }
+
     fn mac(&self, message: &str) -> Vec<u8> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
         mac.update(message.as_bytes());

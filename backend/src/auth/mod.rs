@@ -1,6 +1,7 @@
 //! Who is calling: password hashing, the per-account lockout, signed tokens,
 //! server-side sessions, and the login that ties them together ([`Auth`]).
 
+pub mod api_keys;
 pub mod codes;
 pub mod devices;
 pub mod formats;

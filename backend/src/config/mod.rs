@@ -117,6 +117,8 @@ impl SessionSettings {
 pub struct Limits {
     /// Per client IP: failed logins, tokens and signups; recovery requests.
     pub rate: RateLimit,
+    /// Per API key: every request it makes.
+    pub api_key_rate: RateLimit,
     /// Largest accepted JSON body.
     pub json_body: usize,
     /// Audit events older than this many days are purged.
@@ -163,6 +165,10 @@ impl Settings {
                 rate: RateLimit {
                     per_minute: env.count("RATE_LIMIT_PER_MINUTE", 60, 1_000_000)?,
                     burst: env.count("RATE_LIMIT_BURST", 30, 1_000_000)?,
+                },
+                api_key_rate: RateLimit {
+                    per_minute: env.count("API_KEY_RATE_PER_MINUTE", 600, 1_000_000)?,
+                    burst: env.count("API_KEY_RATE_BURST", 100, 1_000_000)?,
                 },
                 json_body: 64 * 1024,
                 audit_retention_days: env.count("AUDIT_RETENTION_DAYS", 365, 36_500)?,

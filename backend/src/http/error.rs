@@ -65,6 +65,9 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// An `If-Match` that no longer matches: the resource changed since it was read.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -113,6 +116,7 @@ impl ApiError {
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable_entity",
+            ApiError::PreconditionFailed => "precondition_failed",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -152,6 +156,11 @@ impl ApiError {
                 format!("Too many requests; try again in {seconds} seconds."),
                 None,
             ),
+            ApiError::PreconditionFailed => (
+                "The account changed since you loaded it: reload it and make your change again."
+                    .to_owned(),
+                None,
+            ),
             ApiError::Unavailable(_) => (
                 "The service is temporarily unavailable; try again shortly.".to_owned(),
                 None,
@@ -179,6 +188,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -255,6 +265,7 @@ impl From<AccountError> for ApiError {
             AccountError::WrongCode => {
                 ApiError::field("code", "is wrong or has expired; ask for a new one")
             }
+            AccountError::Changed => ApiError::PreconditionFailed,
             AccountError::Hashing(err) => err.into(),
             AccountError::Database(err) => err.into(),
         }

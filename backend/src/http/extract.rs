@@ -12,13 +12,15 @@ use chrono::Utc;
 use futures::future::{LocalBoxFuture, Ready, ready};
 use shared::{Role, SessionKind};
 
+use crate::accounts::IfMatch;
 use crate::audit::ClientInfo;
-use crate::auth::session;
+use crate::auth::{api_keys, session};
 use crate::db::entity::user;
 use crate::http::client_ip::client_info;
 use crate::http::cookie::RenewedCookie;
 use crate::http::error::ApiError;
 use crate::http::origins;
+use crate::http::scopes;
 use crate::http::state::AppState;
 
 /// How the request proved who it is.
@@ -26,12 +28,16 @@ use crate::http::state::AppState;
 pub enum Via {
     Cookie,
     Bearer,
+    /// An API key (its id), for the admin who made it.
+    ApiKey(i32),
 }
 
 /// The authenticated account behind a request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: user::Model,
+    /// Empty for an API key, which cannot reach the routes that use it (sessions,
+    /// logout: see `http::scopes`).
     pub session_id: String,
     /// The known device the session was opened from (re-authentication counts on it).
     pub device_hash: Option<String>,
@@ -109,6 +115,40 @@ impl FromRequest for AccountPath {
     }
 }
 
+/// A request's `If-Match`: the account versions a change may apply to. `None` when
+/// the header is absent or `*` (any version). Weak tags never match (a change needs
+/// the strong comparison), so a list of only weak ones always fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precondition(pub Option<IfMatch>);
+
+impl Precondition {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty() && *r != "*") else {
+            return Self(None);
+        };
+        let strong = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.starts_with("W/"))
+            .map(|tag| tag.trim_matches('"').to_owned())
+            .collect();
+        Self(Some(IfMatch(strong)))
+    }
+}
+
+impl FromRequest for Precondition {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or("\"\""));
+        ready(Ok(Self::parse(raw)))
+    }
+}
+
 fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
     Ok(req
         .app_data::<web::Data<AppState>>()
@@ -137,6 +177,9 @@ fn credential(req: &HttpRequest, state: &AppState) -> Option<(String, Via)> {
 pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     let state = state(req)?;
     let (token, via) = credential(req, state).ok_or(ApiError::Unauthorized)?;
+    if via == Via::Bearer && api_keys::is_api_key(&token) {
+        return authenticate_key(req, state, &token).await;
+    }
     let auth = &state.auth;
     let claims = auth.tokens.decode(&token).ok_or(ApiError::Unauthorized)?;
     if via == Via::Cookie && !req.method().is_safe() {
@@ -168,4 +211,62 @@ pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
         device_hash: session.device_hash,
         via,
     })
+}
+
+/// A request made with an API key: the key must be live, its admin enabled, the
+/// route open to keys and within the key's scopes, and the key within its rate.
+async fn authenticate_key(
+    req: &HttpRequest,
+    state: &AppState,
+    secret: &str,
+) -> Result<CurrentUser, ApiError> {
+    let (key, owner) = api_keys::find_live(&state.db, secret)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let template = req.match_pattern().unwrap_or_default();
+    let Some(scope) = scopes::required(req.method(), &template) else {
+        return Err(ApiError::Forbidden(
+            "API keys cannot be used here: sign in as a person.",
+        ));
+    };
+    if !api_keys::scopes(&key).contains(&scope) {
+        return Err(ApiError::Refused(format!(
+            "This API key lacks the {scope} scope."
+        )));
+    }
+    state
+        .throttles
+        .api_key(key.id)
+        .await
+        .map_err(ApiError::TooManyRequests)?;
+    let client = client_info(req, &state.proxies);
+    api_keys::touch(&state.db, &key, client.ip.as_deref()).await?;
+    Ok(CurrentUser {
+        user: owner,
+        session_id: String::new(),
+        device_hash: None,
+        via: Via::ApiKey(key.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_strong_tags_and_star_means_any() {
+        assert_eq!(Precondition::parse(None), Precondition(None));
+        assert_eq!(Precondition::parse(Some("*")), Precondition(None));
+        let tags = |list: &[&str]| {
+            Precondition(Some(IfMatch(
+                list.iter().map(|t| (*t).to_owned()).collect(),
+            )))
+        };
+        assert_eq!(Precondition::parse(Some("\"ab12\"")), tags(&["ab12"]));
+        assert_eq!(
+            Precondition::parse(Some("W/\"ab12\", \"cd\"")),
+            tags(&["cd"])
+        );
+        assert_eq!(Precondition::parse(Some("W/\"ab12\"")), tags(&[]));
+    }
 }

@@ -7,10 +7,12 @@ mod client_schemas;
 pub mod cookie;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod origins;
 pub mod routes;
+pub mod scopes;
 pub mod security_headers;
 pub mod state;
 pub mod throttle;
@@ -102,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::recovery::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::users::configure)
+                .configure(routes::api_keys::configure)
                 .configure(routes::audit::configure),
         );
 }
@@ -113,7 +116,13 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .supports_credentials()
         .allowed_methods(["GET", "POST", "PUT", "DELETE"])
-        .allowed_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION])
+        .allowed_headers([
+            http::header::CONTENT_TYPE,
+            http::header::AUTHORIZATION,
+            http::header::IF_MATCH,
+            http::header::HeaderName::from_static(idempotency::HEADER),
+        ])
+        .expose_headers([http::header::ETAG])
         .block_on_origin_mismatch(false)
         .max_age(3600);
     for origin in origins {

@@ -3,11 +3,13 @@
 //! they differ.
 
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::routes;
+use crate::http::{routes, scopes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +17,9 @@ use crate::http::routes;
         title = "User Management API",
         description = "Accounts, sessions and roles. Browsers authenticate with the HttpOnly \
             session cookie set by `POST /api/v1/auth/login`; other clients send \
-            `Authorization: Bearer <token>` from `POST /api/v1/auth/token`. Cookie-authenticated \
+            `Authorization: Bearer <token>` from `POST /api/v1/auth/token`, or an API key \
+            (`Authorization: Bearer umk_...`, made by an admin at `POST /api/v1/api-keys`), which \
+            may call only the routes of its scopes. Cookie-authenticated \
             POST/PUT/DELETE requests must send an allowed `Origin` and `Content-Type: application/json`. \
             Every error has the body `{\"error\": {\"code\", \"message\", \"fields\"?}}`.",
         license(name = "MIT"),
@@ -58,6 +62,9 @@ use crate::http::routes;
         routes::invitations::create_invitation,
         routes::invitations::list_invitations,
         routes::invitations::revoke_invitation,
+        routes::api_keys::create_api_key,
+        routes::api_keys::list_api_keys,
+        routes::api_keys::revoke_api_key,
         routes::audit::list_events,
         routes::health::health,
         routes::health::ready,
@@ -69,9 +76,10 @@ use crate::http::routes;
         (name = "password", description = "Password recovery: emailed code, security question, new password"),
         (name = "users", description = "Account management"),
         (name = "audit", description = "The audit trail (admins)"),
+        (name = "integrations", description = "API keys for third-party systems (admins)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
-    modifiers(&SecuritySchemes, &CommonErrors),
+    modifiers(&SecuritySchemes, &KeyScopes, &CommonErrors),
 )]
 pub struct ApiDoc;
 
@@ -112,6 +120,18 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("umk_")
+                    .description(Some(
+                        "An API key from POST /api/v1/api-keys; each operation lists the scope it needs",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "metrics",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -122,6 +142,40 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+    }
+}
+
+/// Names, on each operation open to API keys, the scope it needs (from the one table
+/// in `http::scopes`), and the 403 a key without it gets.
+struct KeyScopes;
+
+impl Modify for KeyScopes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (method, template, scope) in scopes::routes() {
+            let Some(item) = openapi.paths.paths.get_mut(template) else {
+                continue;
+            };
+            let operation = match method {
+                "GET" => item.get.as_mut(),
+                "PUT" => item.put.as_mut(),
+                "POST" => item.post.as_mut(),
+                "DELETE" => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                operation
+                    .security
+                    .get_or_insert_with(Vec::new)
+                    .push(SecurityRequirement::new("api_key", [scope.as_str()]));
+                operation
+                    .responses
+                    .responses
+                    .entry("403".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(error_response("An API key without the scope this needs"))
+                    });
+            }
+        }
     }
 }
 

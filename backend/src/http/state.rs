@@ -14,6 +14,7 @@ use crate::http::client_ip::TrustedProxies;
 use crate::http::cookie::SessionCookie;
 use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::throttle::Throttles;
+use crate::integrations::idempotency::Idempotency;
 use crate::mail::notices::Notices;
 use crate::recovery::Recovery;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub recovery: Recovery,
     pub email_codes: EmailCodes,
     pub registration: Registration,
+    /// The first answers to requests sent with an `Idempotency-Key`.
+    pub idempotency: Idempotency,
     /// Turns uploaded profile pictures into the stored ones, a bounded number at once.
     pub pictures: Processor,
     /// What users who are not admins see of other accounts.

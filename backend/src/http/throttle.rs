@@ -57,11 +57,13 @@ pub struct Throttles {
     pub hashing: Limiter<IpAddr>,
     /// Hashing per account, whatever address it comes from.
     pub hashing_accounts: Limiter<i32>,
+    /// Every request made with an API key, per key (`API_KEY_RATE_PER_MINUTE`).
+    pub api_keys: Limiter<i32>,
 }
 
 impl Throttles {
-    /// Buckets of `limit`, in `shared` Redis when there is one.
-    pub fn new(limit: RateLimit, shared: Option<Redis>) -> Self {
+    /// Buckets of `limit` (and `api_keys` per key), in `shared` Redis when there is one.
+    pub fn new(limit: RateLimit, api_keys: RateLimit, shared: Option<Redis>) -> Self {
         let limiter = |name, limit| Limiter::new(name, limit, shared.clone());
         Self {
             credentials: limiter("credentials", limit),
@@ -69,6 +71,7 @@ impl Throttles {
             strength: limiter("strength", limit.times(4)),
             hashing: limiter("hashing", limit),
             hashing_accounts: Limiter::new("hashing-account", limit.per_account(), shared.clone()),
+            api_keys: Limiter::new("api-key", api_keys, shared),
         }
     }
 
@@ -125,6 +128,16 @@ impl Throttles {
             buckets.sweep();
         }
         self.hashing_accounts.sweep();
+        self.api_keys.sweep();
+    }
+
+    /// Spends one of API key `id`'s requests.
+    pub async fn api_key(&self, id: i32) -> Result<(), u64> {
+        let admitted = self.api_keys.take(id).await;
+        if admitted.is_err() {
+            crate::metrics::throttled("api-key");
+        }
+        admitted
     }
 }
 

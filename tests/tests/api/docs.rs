@@ -108,7 +108,53 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 41);
+    assert_eq!(operations, 44);
+}
+
+/// Integrators read which scope an API key needs off the spec: exactly the account
+/// and audit operations say so, each with one scope, and nothing for people only.
+#[tokio::test]
+async fn operations_open_to_api_keys_name_their_scope() {
+    let spec: Value = serde_json::from_str(&backend::http::openapi::to_json()).unwrap();
+    let mut open = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let scopes: Vec<&Value> = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("api_key"))
+                .collect();
+            if let [scopes] = scopes.as_slice() {
+                let scope = scopes[0].as_str().unwrap();
+                assert!(["users:read", "users:write", "audit:read"].contains(&scope));
+                assert!(op["responses"].get("403").is_some(), "{method} {path}: 403");
+                open.push(format!("{method} {path} {scope}"));
+            } else {
+                assert!(scopes.is_empty(), "{method} {path}");
+            }
+        }
+    }
+    open.sort();
+    // Every route in the server's table is in the spec (no typo leaves one closed).
+    assert_eq!(
+        open.len(),
+        backend::http::scopes::routes().count(),
+        "{open:#?}"
+    );
+    for expected in [
+        "get /api/v1/users users:read",
+        "post /api/v1/users users:write",
+        "delete /api/v1/users/{id} users:write",
+        "get /api/v1/audit audit:read",
+    ] {
+        assert!(open.contains(&expected.to_owned()), "{expected}: {open:#?}");
+    }
+    assert!(
+        !open
+            .iter()
+            .any(|o| o.contains("/auth/") || o.contains("/api-keys"))
+    );
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 //! [`shared::SessionKind`], [`shared::AuditAction`], [`shared::Outcome`],
 //! [`password_recovery::Step`]), so no code compares them as strings.
 
+pub mod api_key;
 pub mod audit_event;
 pub mod avatar;
 pub mod email_verification;
 pub mod first_admin;
+pub mod idempotency_key;
 pub mod invitation;
 pub mod legacy_import;
 pub mod mail_budget;

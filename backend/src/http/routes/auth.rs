@@ -296,7 +296,7 @@ pub async fn update_me(
     };
     let me = &current.user;
     let password = body.current_password.as_deref();
-    let updated = change_account(&state, &client, &current, me, changes, password).await?;
+    let updated = change_account(&state, &client, &current, me, changes, password, None).await?;
     Ok(web::Json(accounts::to_api(updated.user)))
 }
 

@@ -70,7 +70,7 @@ async fn apply(
             set_disabled(state, client, admin, id, false).await?;
         }
         BulkAction::Delete => {
-            let account = accounts::delete(&state.db, id).await?;
+            let account = accounts::delete(&state.db, id, None).await?;
             deleted(state, client, admin, &account).await;
         }
         BulkAction::SetRole => {
@@ -79,7 +79,7 @@ async fn apply(
                 role: request.role,
                 ..UserChanges::default()
             };
-            change_account(state, client, admin, &target, changes, None).await?;
+            change_account(state, client, admin, &target, changes, None, None).await?;
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::{AuditAction, User, UserChanges};
 
 use crate::accounts::email::EmailCodes;
-use crate::accounts::{self, Updated, policy};
+use crate::accounts::{self, IfMatch, Updated, policy};
 use crate::audit::{self, ClientInfo};
 use crate::auth::AuthError;
 use crate::db::entity::user;
@@ -25,15 +25,18 @@ pub async fn change_account(
     target: &user::Model,
     changes: UserChanges,
     current_password: Option<&str>,
+    if_match: Option<IfMatch>,
 ) -> Result<Updated, ApiError> {
     let actor = &current.user;
     if policy::needs_current_password(actor, target, &changes.profile, changes.password.is_some()) {
         // Only one's own account needs it, so the session's device is the target's.
         let device = current.device_hash.as_deref();
-        reauthenticate(state, client, target, device, current_password).await?;
+        let action = AuditAction::UserUpdated;
+        reauthenticate(state, client, target, device, current_password, action).await?;
     }
     let mut update = accounts::profile_update(&state.auth.passwords, changes.profile).await?;
     update.role = changes.role;
+    update.if_match = if_match;
     if let Some(password) = changes.password {
         let secret = SecretString::from(password.into_inner());
         update.password_hash = Some(state.auth.passwords.hash(secret).await?);
@@ -51,13 +54,15 @@ pub async fn change_account(
 }
 
 /// The current password, checked like a login from the session's device (a wrong
-/// one counts toward that device's lockout, and is in the audit trail).
-async fn reauthenticate(
+/// one counts toward that device's lockout, and is in the audit trail as a failed
+/// `action`).
+pub(super) async fn reauthenticate(
     state: &AppState,
     client: &ClientInfo,
     user: &user::Model,
     device_hash: Option<&str>,
     password: Option<&str>,
+    action: AuditAction,
 ) -> Result<(), ApiError> {
     let password = password
         .filter(|p| !p.is_empty())
@@ -68,7 +73,7 @@ async fn reauthenticate(
         .await
     {
         Err(AuthError::WrongCurrentPassword) => {
-            audit::Event::failure(AuditAction::UserUpdated)
+            audit::Event::failure(action)
                 .by(user)
                 .detail(json!({ "reason": "wrong_current_password" }))
                 .record(&state.db, client)

@@ -1,6 +1,7 @@
 //! One module per area, each with `configure`; handlers parse, call the domain and
 //! answer, nothing more.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod avatars;

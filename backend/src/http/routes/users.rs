@@ -1,7 +1,8 @@
 //! `/api/v1/users`: everyone logged in may read; admins manage; users may edit only
 //! their own profile, never a role.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use chrono::Utc;
 use serde_json::json;
@@ -16,8 +17,10 @@ use super::{off_thread, spend_hashing};
 use crate::accounts::{self, Creation, policy};
 use crate::audit::{self, ClientInfo};
 use crate::auth::devices;
+use crate::db::entity::user;
 use crate::http::error::ApiError;
-use crate::http::extract::{AccountPath, AdminUser, CurrentUser};
+use crate::http::extract::{AccountPath, AdminUser, CurrentUser, Precondition};
+use crate::http::idempotency;
 use crate::http::middleware::{Throttled, throttled_scope};
 use crate::http::state::AppState;
 use crate::http::throttle::Bucket;
@@ -92,9 +95,11 @@ pub async fn list_users(
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of creating again (1-255 visible ASCII characters, kept 24 h)")),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Account created", body = User),
+        (status = 422, description = "This Idempotency-Key was used with another body", body = ErrorResponse),
         (status = 400, description = "Invalid fields", body = ErrorResponse),
         (status = 403, description = "Not an admin", body = ErrorResponse),
         (status = 409, description = "Username, email or mobile already in use", body = ErrorResponse),
@@ -102,56 +107,85 @@ pub async fn list_users(
 )]
 #[tracing::instrument(skip_all, fields(user_id = admin.user.id))]
 pub async fn create_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     client: ClientInfo,
     admin: AdminUser,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    spend_hashing(&state, admin.user.id).await?;
-    let role = body.role.unwrap_or(Role::User);
     let body = body.into_inner();
-    let account = off_thread(move || body.account.validate()).await?;
-    let creation = Creation {
-        role: Some(role),
-        ..Creation::default()
-    };
-    let user = accounts::create(&state.db, &state.auth.passwords, account, creation).await?;
-    welcome(&state, &client, &user).await?;
-    tracing::info!(created = user.id, role = %user.role, "account created by admin");
-    audit::Event::success(AuditAction::UserCreated)
-        .actor(&admin.user)
-        .target(&user)
-        .detail(json!({ "role": user.role }))
-        .record(&state.db, &client)
-        .await;
-    Ok(HttpResponse::Created().json(accounts::to_api(user)))
+    idempotency::once(&req, &state, &admin, "create_user", &body, || async {
+        spend_hashing(&state, admin.user.id).await?;
+        let role = body.role.unwrap_or(Role::User);
+        let account = body.account.clone();
+        let account = off_thread(move || account.validate()).await?;
+        let creation = Creation {
+            role: Some(role),
+            ..Creation::default()
+        };
+        let user = accounts::create(&state.db, &state.auth.passwords, account, creation).await?;
+        welcome(&state, &client, &user).await?;
+        tracing::info!(created = user.id, role = %user.role, "account created by admin");
+        audit::Event::success(AuditAction::UserCreated)
+            .actor(&admin.user)
+            .target(&user)
+            .detail(json!({ "role": user.role }))
+            .record(&state.db, &client)
+            .await;
+        let created = serde_json::to_value(accounts::to_api(user)).map_err(anyhow::Error::from)?;
+        Ok((StatusCode::CREATED, created))
+    })
+    .await
 }
 
 /// One account.
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
-    params(("id" = i32, Path, description = "Account id")),
+    params(
+        ("id" = i32, Path, description = "Account id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from before: 304 if the account is unchanged"),
+    ),
     responses(
-        (status = 200, description = "The account", body = User),
+        (status = 200, description = "The account", body = User,
+            headers(("ETag" = String, description = "The account's version, for `If-Match` on PUT and DELETE"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` version"),
         (status = 404, description = "No such account", body = ErrorResponse),
     )
 )]
 pub async fn get_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentUser,
     account: AccountPath,
-) -> Result<web::Json<User>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     if !policy::may_see(&current.user, state.directory, account.id) {
         return Err(ApiError::NotFound);
     }
     let user = accounts::get(&state.db, account.id).await?;
-    let user = accounts::to_api(user);
-    Ok(web::Json(policy::shown_to(
-        &current.user,
-        state.directory,
-        user,
-    )))
+    let tag = etag(&user);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == tag)
+        });
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    let shown = policy::shown_to(&current.user, state.directory, accounts::to_api(user));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(shown))
+}
+
+/// An account's `ETag`: its version, quoted.
+fn etag(user: &user::Model) -> String {
+    format!("\"{}\"", accounts::version(user))
 }
 
 /// Change an account.
@@ -163,10 +197,15 @@ pub async fn get_user(
 #[utoipa::path(
     put, path = "/api/v1/users/{id}", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
-    params(("id" = i32, Path, description = "Account id")),
+    params(
+        ("id" = i32, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change was made against: 412 if the account changed since"),
+    ),
     request_body = UpdateUserRequest,
     responses(
-        (status = 200, description = "The updated account", body = User),
+        (status = 200, description = "The updated account", body = User,
+            headers(("ETag" = String, description = "The account's new version"))),
+        (status = 412, description = "The account changed since the `If-Match` version; nothing was changed", body = ErrorResponse),
         (status = 400, description = "Invalid fields", body = ErrorResponse),
         (status = 403, description = "Not allowed to change this account or field", body = ErrorResponse),
         (status = 404, description = "No such account", body = ErrorResponse),
@@ -179,8 +218,9 @@ pub async fn update_user(
     client: ClientInfo,
     current: CurrentUser,
     account: AccountPath,
+    precondition: Precondition,
     body: web::Json<UpdateUserRequest>,
-) -> Result<web::Json<User>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = account.id;
     policy::check_update(&current.user, id, &body)?;
     spend_hashing(&state, current.user.id).await?;
@@ -199,9 +239,12 @@ pub async fn update_user(
         &target,
         changes,
         password.as_deref(),
+        precondition.0,
     )
     .await?;
-    Ok(web::Json(accounts::to_api(updated.user)))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&updated.user)))
+        .json(accounts::to_api(updated.user)))
 }
 
 /// Delete an account (admins). Its sessions end at once. The last admin cannot be
@@ -209,9 +252,13 @@ pub async fn update_user(
 #[utoipa::path(
     delete, path = "/api/v1/users/{id}", tag = "users",
     security(("cookie" = []), ("bearer" = [])),
-    params(("id" = i32, Path, description = "Account id")),
+    params(
+        ("id" = i32, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion was decided on: 412 if the account changed since"),
+    ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 412, description = "The account changed since the `If-Match` version; nothing was deleted", body = ErrorResponse),
         (status = 403, description = "Not an admin", body = ErrorResponse),
         (status = 404, description = "No such account", body = ErrorResponse),
         (status = 409, description = "The last admin cannot be deleted", body = ErrorResponse),
@@ -223,8 +270,9 @@ pub async fn delete_user(
     client: ClientInfo,
     admin: AdminUser,
     account: AccountPath,
+    precondition: Precondition,
 ) -> Result<HttpResponse, ApiError> {
-    let account = accounts::delete(&state.db, account.id).await?;
+    let account = accounts::delete(&state.db, account.id, precondition.0.as_ref()).await?;
     deleted(&state, &client, &admin, &account).await;
     Ok(HttpResponse::NoContent().finish())
 }
