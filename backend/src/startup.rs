@@ -20,6 +20,7 @@ use crate::http::state::AppState;
 use crate::http::throttle::{Redis, Throttles};
 use crate::http::{self, ServerOptions};
 use crate::integrations::idempotency::Idempotency;
+use crate::integrations::webhooks::Deliverer;
 use crate::mail::budget;
 use crate::mail::notices::Notices;
 use crate::mail::templates::Templates;
@@ -81,6 +82,7 @@ impl Application {
     /// and forgetting idle throttling buckets.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state;
+        let deliveries = tokio::spawn(state.webhooks.clone().run());
         let (every, retention) = (self.maintenance_every, self.audit_retention_days);
         let maintenance = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
@@ -91,6 +93,7 @@ impl Application {
         });
         let result = self.server.await;
         maintenance.abort();
+        deliveries.abort();
         result
     }
 }
@@ -184,6 +187,7 @@ fn state(
         directory: settings.accounts.directory,
         // One picture at a time: each decode may take 64 MiB, and uploads are rare.
         pictures: avatars::Processor::new(1),
+        webhooks: Deliverer::new(db.clone(), settings.webhooks.clone()),
         idempotency: Idempotency::new(
             codes.derived_key("idempotency-seal"),
             codes.derived_key("idempotency-fingerprint").to_vec(),

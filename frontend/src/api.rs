@@ -5,17 +5,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::{Method, Request, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AnswerRequest, AnswerResponse, AuditPage, AuditQuery, BulkRequest, BulkResponse,
-    ChangePasswordRequest, CreateInvitationRequest, CreateUserRequest, ErrorBody, ErrorResponse,
-    FieldErrors, ForgotPasswordRequest, ForgotPasswordResponse, Invitation, ListUsersQuery,
-    LockoutState, LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest,
-    RevokedSessions, SessionInfo, SessionState, SignupOptions, SignupRequest, Strength,
-    UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest,
-    VerifyOtpResponse,
+    AnswerRequest, AnswerResponse, ApiKey, AuditPage, AuditQuery, BulkRequest, BulkResponse,
+    ChangePasswordRequest, CreateApiKeyRequest, CreateInvitationRequest, CreateUserRequest,
+    CreatedApiKey, ErrorBody, ErrorResponse, FieldErrors, ForgotPasswordRequest,
+    ForgotPasswordResponse, Invitation, ListUsersQuery, LockoutState, LoginRequest,
+    MessageResponse, PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo,
+    SessionState, SignupOptions, SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest,
+    User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
 };
 
 use crate::query::{self, UrlQuery};
@@ -93,6 +93,10 @@ async fn respond<T: DeserializeOwned>(request: Request, on_401: On401) -> Result
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(response, on_401).await
+}
+
+async fn read<T: DeserializeOwned>(response: Response, on_401: On401) -> Result<T, ApiError> {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
@@ -197,16 +201,39 @@ pub async fn list_users(query: &ListUsersQuery) -> Result<UserPage, ApiError> {
     get(&format!("/users{}", query.to_query_string())).await
 }
 
-pub async fn get_user(id: i32) -> Result<User, ApiError> {
-    get(&format!("/users/{id}")).await
-}
-
 pub async fn create_user(request: &CreateUserRequest) -> Result<User, ApiError> {
     send(Method::POST, "/users", request).await
 }
 
-pub async fn update_user(id: i32, request: &UpdateUserRequest) -> Result<User, ApiError> {
-    send(Method::PUT, &format!("/users/{id}"), request).await
+/// An account and its version (`ETag`), to send back with a change to it.
+pub async fn get_user_versioned(id: i32) -> Result<(User, Option<String>), ApiError> {
+    let response = RequestBuilder::new(&format!("/api/v1/users/{id}"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let etag = response.headers().get("etag");
+    Ok((read(response, On401::Expire).await?, etag))
+}
+
+/// Changes account `id`; with `version`, only if nobody changed it since (else the
+/// server's 412, whose message asks to reload).
+pub async fn update_user(
+    id: i32,
+    request: &UpdateUserRequest,
+    version: Option<&str>,
+) -> Result<User, ApiError> {
+    let mut builder = RequestBuilder::new(&format!("/api/v1/users/{id}"))
+        .method(Method::PUT)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json");
+    if let Some(version) = version {
+        builder = builder.header("If-Match", version);
+    }
+    let request = builder
+        .json(request)
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    respond(request, On401::Expire).await
 }
 
 pub async fn delete_user(id: i32) -> Result<(), ApiError> {
@@ -330,6 +357,18 @@ pub async fn list_invitations() -> Result<Vec<Invitation>, ApiError> {
 
 pub async fn create_invitation(request: &CreateInvitationRequest) -> Result<Invitation, ApiError> {
     send(Method::POST, "/invitations", request).await
+}
+
+pub async fn list_api_keys() -> Result<Vec<ApiKey>, ApiError> {
+    get("/api-keys").await
+}
+
+pub async fn create_api_key(request: &CreateApiKeyRequest) -> Result<CreatedApiKey, ApiError> {
+    send(Method::POST, "/api-keys", request).await
+}
+
+pub async fn revoke_api_key(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/api-keys/{id}")).await
 }
 
 pub async fn revoke_invitation(id: i32) -> Result<(), ApiError> {

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use crate::api;
 use crate::components::layout::Shell;
 use crate::components::toast::{ToastRegion, Toasts};
+use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::edit_user::EditUserPage;
 use crate::pages::forgot::ForgotPage;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage/>
                     <ProtectedRoute path=path!("/invitations") view=InvitationsPage condition=is_admin redirect_path=|| "/"/>
                     <ProtectedRoute path=path!("/audit") view=AuditPage condition=is_admin redirect_path=|| "/"/>
+                    <ProtectedRoute path=path!("/api-keys") view=ApiKeysPage condition=is_admin redirect_path=|| "/"/>
                 </ProtectedParentRoute>
             </Routes>
         </Router>

@@ -19,6 +19,7 @@ mod m20261201_000009_abuse_resistance;
 mod m20261202_000010_list_at_scale;
 mod m20261202_000011_avatars;
 mod m20261203_000012_integrations;
+mod m20261203_000013_webhooks;
 
 pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_list_at_scale::Migration),
             Box::new(m20261202_000011_avatars::Migration),
             Box::new(m20261203_000012_integrations::Migration),
+            Box::new(m20261203_000013_webhooks::Migration),
         ]
     }
 }

@@ -40,6 +40,8 @@ string_enum!(
         UsersExported => "users_exported",
         ApiKeyCreated => "api_key_created",
         ApiKeyRevoked => "api_key_revoked",
+        WebhookCreated => "webhook_created",
+        WebhookDeleted => "webhook_deleted",
     }
 );
 

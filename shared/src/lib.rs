@@ -14,6 +14,7 @@ pub mod registration;
 pub mod search;
 pub mod sessions;
 pub mod validate;
+pub mod webhooks;
 
 pub use accounts::*;
 pub use api_keys::*;
@@ -27,3 +28,4 @@ pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;
 pub use validate::{FieldErrors, Strength};
+pub use webhooks::*;

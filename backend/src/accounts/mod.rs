@@ -14,7 +14,7 @@ pub mod search;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set};
 use secrecy::SecretString;
-use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User};
+use shared::{FieldErrors, NewAccount, ProfileChanges, Role, User, WebhookEventType};
 
 pub use self::admins::{any_admin, close_first_admin_claim, first_admin_settled};
 pub use self::query::{
@@ -26,6 +26,7 @@ use crate::auth::password::{HashError, Passwords};
 use crate::auth::session;
 use crate::clock::now;
 use crate::db::{self, entity::invitation, entity::user};
+use crate::integrations::webhooks;
 use crate::recovery::store as recovery_flows;
 
 /// Why an account change was refused.
@@ -176,8 +177,18 @@ async fn insert(
     if let Some(id) = creation.invitation {
         invitation::Entity::delete_by_id(id).exec(&txn).await?;
     }
+    announce(&txn, WebhookEventType::UserCreated, &model).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Writes webhook deliveries of `event` about `user`, in the change's transaction.
+async fn announce(
+    txn: &impl sea_orm::ConnectionTrait,
+    event: WebhookEventType,
+    user: &user::Model,
+) -> Result<(), DbErr> {
+    webhooks::enqueue(txn, event, &to_api(user.clone())).await
 }
 
 impl db::DbFailure for AccountError {
@@ -376,6 +387,21 @@ async fn update_once(
     {
         recovery_flows::cancel(&txn, id).await?;
     }
+    for (event, happened) in [
+        (
+            WebhookEventType::UserRoleChanged,
+            before.role != updated.role,
+        ),
+        (WebhookEventType::UserPasswordChanged, new_password),
+        (
+            WebhookEventType::UserUpdated,
+            changed.iter().any(|f| !matches!(*f, "role" | "password")),
+        ),
+    ] {
+        if happened {
+            announce(&txn, event, &updated).await?;
+        }
+    }
     txn.commit().await?;
     Ok(Updated {
         previous_role: before.role,
@@ -476,6 +502,7 @@ pub async fn delete(
     }
     session::revoke_all(&txn, id).await?;
     user::Entity::delete_by_id(id).exec(&txn).await?;
+    announce(&txn, WebhookEventType::UserDeleted, &current).await?;
     txn.commit().await?;
     Ok(current)
 }
@@ -499,6 +526,11 @@ pub async fn set_disabled(
     if disabled {
         session::revoke_all(&txn, id).await?;
     }
+    let event = match disabled {
+        true => WebhookEventType::UserDisabled,
+        false => WebhookEventType::UserEnabled,
+    };
+    announce(&txn, event, &updated).await?;
     txn.commit().await?;
     Ok((updated, true))
 }

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use sha2::Digest as _;
 use shared::validate::Password;
-use shared::{AuditAction, LoginRequest, SessionKind};
+use shared::{AuditAction, LoginRequest, SessionKind, WebhookEventType};
 
 use super::codes::Codes;
 use super::lockout::Counter;
@@ -18,6 +18,7 @@ use super::{Auth, AuthError, devices, lockout, password};
 use crate::accounts::{self, Update};
 use crate::audit::{self, ClientInfo};
 use crate::db::entity::user;
+use crate::integrations::webhooks;
 
 /// An id no account has (ids start at 1).
 const NO_ACCOUNT: i32 = 0;
@@ -294,6 +295,14 @@ impl Auth {
                 )
                 .record(&self.db, client)
                 .await;
+            if !known_device {
+                let mut shown = accounts::to_api(user.clone());
+                shown.locked_until = Some(until);
+                let locked = WebhookEventType::UserLocked;
+                if let Err(err) = webhooks::enqueue(&self.db, locked, &shown).await {
+                    tracing::warn!(error = %err, "could not queue the user.locked webhook");
+                }
+            }
         }
         Ok(())
     }

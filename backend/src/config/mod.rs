@@ -17,6 +17,7 @@ use crate::auth::lockout::LockoutPolicy;
 use crate::db::DatabaseSettings;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::origins::normalize_origin;
+use crate::integrations::webhooks::WebhookSettings;
 use crate::mail::MailSettings;
 use crate::rate::RateLimit;
 
@@ -37,6 +38,8 @@ pub struct Settings {
     pub recovery: RecoverySettings,
     pub accounts: AccountSettings,
     pub paths: Paths,
+    /// Where webhooks may go and how they are retried (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhooks: WebhookSettings,
     /// How often expired rows are purged and idle buckets forgotten (not an
     /// environment variable; tests shorten it).
     pub maintenance_every: Duration,
@@ -183,6 +186,10 @@ impl Settings {
                 "must start with redis:// (TLS is not supported), e.g. redis://127.0.0.1:6379",
             )?,
             maintenance_every: Duration::from_secs(10 * 60),
+            webhooks: WebhookSettings {
+                allow_private: env.flag("WEBHOOK_ALLOW_PRIVATE", false)?,
+                ..WebhookSettings::default()
+            },
             accounts: accounts(&env)?,
             recovery: RecoverySettings {
                 code_ttl: env.seconds("OTP_TTL_SECONDS", 600, 24 * 60 * 60)?,

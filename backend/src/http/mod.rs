@@ -105,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::invitations::configure)
                 .configure(routes::users::configure)
                 .configure(routes::api_keys::configure)
+                .configure(routes::webhooks::configure)
                 .configure(routes::audit::configure),
         );
 }

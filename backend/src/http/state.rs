@@ -15,6 +15,7 @@ use crate::http::cookie::SessionCookie;
 use crate::http::origins::{AllowedHosts, AllowedOrigins};
 use crate::http::throttle::Throttles;
 use crate::integrations::idempotency::Idempotency;
+use crate::integrations::webhooks::Deliverer;
 use crate::mail::notices::Notices;
 use crate::recovery::Recovery;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub recovery: Recovery,
     pub email_codes: EmailCodes,
     pub registration: Registration,
+    /// Sends the webhook outbox (woken after each change).
+    pub webhooks: Deliverer,
     /// The first answers to requests sent with an `Idempotency-Key`.
     pub idempotency: Idempotency,
     /// Turns uploaded profile pictures into the stored ones, a bounded number at once.

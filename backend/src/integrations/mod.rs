@@ -1,4 +1,5 @@
 //! What third-party systems rely on besides the endpoints themselves: safe retries
-//! ([`idempotency`]).
+//! ([`idempotency`]) and hearing about changes ([`webhooks`]).
 
 pub mod idempotency;
+pub mod webhooks;

@@ -1,6 +1,8 @@
 //! Edit a user (admins: anyone, role included; users: themselves). Admins also get
 //! the account's controls and its recent activity. One's own account asks for the
-//! current password, as the profile does.
+//! current password, as the profile does. A save carries the version the form was
+//! loaded at (`If-Match`): if another admin changed the account meanwhile, nothing is
+//! overwritten and the toast asks to reload.
 
 use leptos::Params;
 use leptos::prelude::*;
@@ -37,7 +39,7 @@ pub fn EditUserPage() -> impl IntoView {
         let id = path.with(|p| p.as_ref().ok().and_then(|p| p.id));
         async move {
             match id {
-                Some(id) => api::get_user(id).await.map(Some),
+                Some(id) => api::get_user_versioned(id).await.map(Some),
                 None => Ok(None),
             }
         }
@@ -47,19 +49,37 @@ pub fn EditUserPage() -> impl IntoView {
             <h1>"Edit user"</h1>
             <AsyncView resource=user let:found>
                 {match found {
-                    Some(user) => {
+                    Some((user, etag)) => {
                         let (id, admin) = (user.id, session.is_admin());
                         let other = session.user_id() != Some(id);
                         let control = AccountControl::new(user.clone());
+                        let version = RwSignal::new(etag);
+                        // This page's own changes (picture, status) make a new version.
+                        let refresh = move || {
+                            leptos::task::spawn_local(async move {
+                                if let Ok((_, etag)) = api::get_user_versioned(id).await {
+                                    version.try_set(etag);
+                                }
+                            });
+                        };
+                        let controlled = control.version();
+                        Effect::new(move |seen: Option<usize>| {
+                            let now = controlled.get();
+                            if seen.is_some_and(|seen| seen != now) {
+                                refresh();
+                            }
+                            now
+                        });
                         // One's own picture also shows in the header.
                         let on_picture = Callback::new(move |changed: User| {
                             if !other {
                                 session.user.set(Some(changed));
                             }
+                            refresh();
                         });
                         view! {
                             <PictureEditor user=user.clone() on_change=on_picture/>
-                            <EditUserForm user=user/>
+                            <EditUserForm user=user version=version/>
                             {(admin && other).then(|| view! { <AccountControls control=control/> })}
                             {admin.then(|| view! { <Timeline user_id=id version=control.version()/> })}
                         }.into_any()
@@ -83,7 +103,7 @@ fn saved_message(before: &User, after: &User) -> String {
 }
 
 #[component]
-fn EditUserForm(user: User) -> impl IntoView {
+fn EditUserForm(user: User, version: RwSignal<Option<String>>) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
@@ -98,7 +118,10 @@ fn EditUserForm(user: User) -> impl IntoView {
     let save = use_form_action(
         errors,
         Failure::Toast,
-        move |request: UpdateUserRequest| async move { api::update_user(id, &request).await },
+        move |request: UpdateUserRequest| {
+            let version = version.get_untracked();
+            async move { api::update_user(id, &request, version.as_deref()).await }
+        },
         move |updated: User| {
             if session.user_id() == Some(updated.id) {
                 session.user.set(Some(updated.clone()));

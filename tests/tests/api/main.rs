@@ -24,3 +24,4 @@ mod recovery;
 mod security;
 mod sessions;
 mod users;
+mod webhooks;

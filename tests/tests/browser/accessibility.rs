@@ -121,6 +121,7 @@ async fn every_screen_passes_axe_with_nothing_serious() {
         ("/sessions", "session"),
         ("/invitations", "invite-form"),
         ("/audit", "audit-row"),
+        ("/api-keys", "api-key-form"),
         ("/no/such/page", "not-found"),
     ];
     for (path, ready) in screens {

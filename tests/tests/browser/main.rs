@@ -25,6 +25,7 @@ use shared::{SignupRequest, User};
 mod accessibility;
 mod account_security;
 mod bulk;
+mod integrations;
 mod lockout;
 mod phone;
 mod pictures;

@@ -80,6 +80,7 @@ async fn every_screen_fits_a_360px_phone_and_the_list_works_there() {
         ("/sessions", "session"),
         ("/invitations", "invite-form"),
         ("/audit", "audit-row"),
+        ("/api-keys", "api-key-form"),
         ("/no/such/page", "not-found"),
     ] {
         go_to(&page, &format!("{base}{path}")).await;

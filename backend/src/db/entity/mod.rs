@@ -18,3 +18,5 @@ pub mod session;
 pub mod trusted_device;
 pub mod user;
 pub mod user_search_term;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod sessions;
 pub mod spa;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::web;
 use anyhow::Context;
