@@ -342,3 +342,33 @@ db_test!(
         );
     }
 );
+
+db_test!(three_instances_deliver_each_event_once, |db| async move {
+    let apps = TestApp::spawn_together(db, 3, |s| {
+        s.webhooks.allow_private = true;
+    })
+    .await;
+    let (admin, _) = apps[0].admin().await;
+    let receiver = Receiver::start(0).await;
+    register(&admin, &receiver.url, &["user.created"]).await;
+    // Changes through every instance; every instance's deliverer is looking.
+    for (n, app) in apps.iter().cycle().take(9).enumerate() {
+        let body = serde_json::to_value(account(&format!("user{n}"))).unwrap();
+        let res = admin
+            .http
+            .post(format!("{}/api/v1/users", app.address))
+            .header("Origin", &app.address)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let got = receiver.accepted(9).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut ids: Vec<String> = receiver.all().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 9, "{got:#?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 9, "each event once");
+});

@@ -68,7 +68,9 @@ pub async fn resolve(raw: &str, allow_private: bool) -> Result<(Url, Vec<SocketA
         "https" => {}
         "http" if allow_private && addrs.iter().all(|a| a.ip().is_loopback()) => {}
         _ => {
-            return Err("must be https:// (plain http only to loopback, in development)".to_owned());
+            return Err(
+                "must be https:// (plain http only to loopback, in development)".to_owned(),
+            );
         }
     }
     Ok((url, addrs))
