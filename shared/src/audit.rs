@@ -38,6 +38,7 @@ string_enum!(
         AvatarChanged => "avatar_changed",
         AvatarRemoved => "avatar_removed",
         UsersExported => "users_exported",
+        UsersImported => "users_imported",
         ApiKeyCreated => "api_key_created",
         ApiKeyRevoked => "api_key_revoked",
         WebhookCreated => "webhook_created",

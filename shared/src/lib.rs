@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod cursor;
+pub mod import;
 pub mod recovery;
 pub mod registration;
 pub mod search;
@@ -24,6 +25,7 @@ pub use common::{
     ErrorBody, ErrorResponse, HealthStatus, MailQueueStatus, MessageResponse, UnknownValue,
 };
 pub use cursor::Cursor;
+pub use import::*;
 pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;

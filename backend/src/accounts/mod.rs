@@ -5,6 +5,7 @@
 mod admins;
 pub mod email;
 pub mod export;
+pub mod import;
 pub mod invitations;
 pub mod policy;
 mod query;

@@ -55,6 +55,7 @@ use crate::http::{routes, scopes};
         routes::users::lockout_state,
         routes::export::export_users,
         routes::bulk::bulk_action,
+        routes::import::import_users,
         routes::avatars::upload_avatar,
         routes::avatars::avatar,
         routes::avatars::remove_avatar,

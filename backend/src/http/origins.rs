@@ -82,11 +82,12 @@ pub fn check_cookie_request(req: &HttpRequest, origins: &AllowedOrigins) -> Resu
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<mime::Mime>().ok());
-    // JSON, or a picture's own type: neither is a type a plain form may send.
+    // JSON, a picture's own type or CSV: none is a type a plain form may send.
     let not_a_form = content_type.is_some_and(|m| {
         m.essence_str() == "application/json"
             || m.type_() == mime::IMAGE
             || m.essence_str() == "application/octet-stream"
+            || m.essence_str() == "text/csv"
     });
     if !not_a_form {
         return Err(ApiError::UnsupportedMediaType(SEND_JSON));

@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &str, ApiScope)] = &[
     ("GET", "/api/v1/users/{id}/lockout", ApiScope::UsersRead),
     ("POST", "/api/v1/users", ApiScope::UsersWrite),
     ("POST", "/api/v1/users/bulk", ApiScope::UsersWrite),
+    ("POST", "/api/v1/users/import", ApiScope::UsersWrite),
     ("PUT", "/api/v1/users/{id}", ApiScope::UsersWrite),
     ("DELETE", "/api/v1/users/{id}", ApiScope::UsersWrite),
     ("PUT", "/api/v1/users/{id}/avatar", ApiScope::UsersWrite),

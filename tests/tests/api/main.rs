@@ -17,6 +17,7 @@ mod compression;
 mod database;
 mod docs;
 mod export;
+mod import;
 mod integrations;
 mod legacy;
 mod metrics;

@@ -10,6 +10,7 @@ mod changes;
 pub mod docs;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod invitations;
 pub mod recovery;
 pub mod sessions;

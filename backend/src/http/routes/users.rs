@@ -12,7 +12,7 @@ use shared::{
 };
 
 use super::changes::{change_account, deleted, set_disabled, welcome};
-use super::{avatars, bulk, export};
+use super::{avatars, bulk, export, import};
 use super::{off_thread, spend_hashing};
 use crate::accounts::{self, Creation, policy};
 use crate::audit::{self, ClientInfo};
@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // Before `/{id}`, which would take `export.csv` for an id.
             .route("/export.csv", web::get().to(export::export_users))
             .route("/bulk", web::post().to(bulk::bulk_action))
+            .route("/import", web::post().to(import::import_users))
             .route("/{id}", web::get().to(get_user))
             .route("/{id}", web::delete().to(delete_user))
             .route("/{id}/disable", web::post().to(disable_user))

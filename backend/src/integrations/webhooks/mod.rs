@@ -227,6 +227,30 @@ fn message_id() -> String {
     format!("msg_{}", hex::encode(bytes))
 }
 
+/// The endpoints and the events each wants, read once for many [`enqueue_to`]s.
+pub struct Subscribers(Vec<(i32, String)>);
+
+impl Subscribers {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let endpoints = Endpoints::find()
+            .select_only()
+            .column(E::Id)
+            .column(E::Events)
+            .limit(MAX_ENDPOINTS)
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?;
+        Ok(Self(endpoints))
+    }
+
+    fn of(&self, event: WebhookEventType) -> impl Iterator<Item = i32> + '_ {
+        self.0
+            .iter()
+            .filter(move |(_, events)| events.split(',').any(|e| e == event.as_str()))
+            .map(|(id, _)| *id)
+    }
+}
+
 /// Writes `event` about `user` for every endpoint that wants it, on `db`: call it
 /// with the transaction of the change.
 pub async fn enqueue(
@@ -234,19 +258,18 @@ pub async fn enqueue(
     event: WebhookEventType,
     user: &User,
 ) -> Result<(), DbErr> {
-    let endpoints = Endpoints::find()
-        .select_only()
-        .column(E::Id)
-        .column(E::Events)
-        .limit(MAX_ENDPOINTS)
-        .into_tuple::<(i32, String)>()
-        .all(db)
-        .await?;
-    let wanted: Vec<i32> = endpoints
-        .into_iter()
-        .filter(|(_, events)| events.split(',').any(|e| e == event.as_str()))
-        .map(|(id, _)| id)
-        .collect();
+    let subscribers = Subscribers::load(db).await?;
+    enqueue_to(db, &subscribers, event, user).await
+}
+
+/// [`enqueue`] with the endpoints already read.
+pub async fn enqueue_to(
+    db: &impl ConnectionTrait,
+    subscribers: &Subscribers,
+    event: WebhookEventType,
+    user: &User,
+) -> Result<(), DbErr> {
+    let wanted: Vec<i32> = subscribers.of(event).collect();
     if wanted.is_empty() {
         return Ok(());
     }
