@@ -11,11 +11,12 @@ use serde::de::DeserializeOwned;
 use shared::{
     AnswerRequest, AnswerResponse, ApiKey, AuditPage, AuditQuery, BulkRequest, BulkResponse,
     ChangePasswordRequest, CreateApiKeyRequest, CreateInvitationRequest, CreateUserRequest,
-    CreatedApiKey, ErrorBody, ErrorResponse, FieldErrors, ForgotPasswordRequest,
-    ForgotPasswordResponse, Invitation, ListUsersQuery, LockoutState, LoginRequest,
-    MessageResponse, PasswordStrengthRequest, ResetPasswordRequest, RevokedSessions, SessionInfo,
-    SessionState, SignupOptions, SignupRequest, Strength, UpdateProfileRequest, UpdateUserRequest,
-    User, UserPage, VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse,
+    CreateWebhookRequest, CreatedApiKey, CreatedWebhook, ErrorBody, ErrorResponse, FieldErrors,
+    ForgotPasswordRequest, ForgotPasswordResponse, ImportReport, Invitation, ListUsersQuery,
+    LockoutState, LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest,
+    RevokedSessions, SessionInfo, SessionState, SignupOptions, SignupRequest, Strength,
+    UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest,
+    VerifyOtpResponse, WebhookDelivery, WebhookEndpoint,
 };
 
 use crate::query::{self, UrlQuery};
@@ -255,6 +256,17 @@ pub async fn upload_avatar(id: i32, file: &web_sys::File) -> Result<User, ApiErr
     respond(request, On401::Expire).await
 }
 
+/// Sends one piece of a CSV file (header included) to the import.
+pub async fn import_users(csv: String, dry_run: bool) -> Result<ImportReport, ApiError> {
+    let request = RequestBuilder::new(&format!("/api/v1/users/import?dry_run={dry_run}"))
+        .method(Method::POST)
+        .header("Content-Type", "text/csv")
+        .header("Accept", "application/json")
+        .body(csv)
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    respond(request, On401::Expire).await
+}
+
 pub async fn bulk(request: &BulkRequest) -> Result<BulkResponse, ApiError> {
     send(Method::POST, "/users/bulk", request).await
 }
@@ -369,6 +381,30 @@ pub async fn create_api_key(request: &CreateApiKeyRequest) -> Result<CreatedApiK
 
 pub async fn revoke_api_key(id: i32) -> Result<(), ApiError> {
     without_body(Method::DELETE, &format!("/api-keys/{id}")).await
+}
+
+pub async fn list_webhooks() -> Result<Vec<WebhookEndpoint>, ApiError> {
+    get("/webhooks").await
+}
+
+pub async fn create_webhook(request: &CreateWebhookRequest) -> Result<CreatedWebhook, ApiError> {
+    send(Method::POST, "/webhooks", request).await
+}
+
+pub async fn delete_webhook(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/webhooks/{id}")).await
+}
+
+pub async fn webhook_deliveries(id: i32) -> Result<Vec<WebhookDelivery>, ApiError> {
+    get(&format!("/webhooks/{id}/deliveries")).await
+}
+
+pub async fn resend_delivery(id: i32, delivery: i64) -> Result<WebhookDelivery, ApiError> {
+    without_body(
+        Method::POST,
+        &format!("/webhooks/{id}/deliveries/{delivery}/resend"),
+    )
+    .await
 }
 
 pub async fn revoke_invitation(id: i32) -> Result<(), ApiError> {

@@ -14,6 +14,7 @@ use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::edit_user::EditUserPage;
 use crate::pages::forgot::ForgotPage;
+use crate::pages::import::ImportPage;
 use crate::pages::invitations::InvitationsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_user::NewUserPage;
@@ -23,6 +24,7 @@ use crate::pages::sessions::SessionsPage;
 use crate::pages::signup::SignupPage;
 use crate::pages::users::UsersPage;
 use crate::pages::verify_email::VerifyEmailPage;
+use crate::pages::webhooks::WebhooksPage;
 use crate::session::{Session, current_location};
 use crate::{nav, query};
 
@@ -89,6 +91,7 @@ pub fn App() -> impl IntoView {
                 <ProtectedParentRoute path=path!("") view=Shell condition=signed_in redirect_path=to_login>
                     <Route path=path!("/") view=UsersPage/>
                     <ProtectedRoute path=path!("/users/new") view=NewUserPage condition=is_admin redirect_path=|| "/"/>
+                    <ProtectedRoute path=path!("/users/import") view=ImportPage condition=is_admin redirect_path=|| "/"/>
                     <Route path=path!("/users/:id/edit") view=EditUserPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
                     <Route path=path!("/sessions") view=SessionsPage/>
@@ -96,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <ProtectedRoute path=path!("/invitations") view=InvitationsPage condition=is_admin redirect_path=|| "/"/>
                     <ProtectedRoute path=path!("/audit") view=AuditPage condition=is_admin redirect_path=|| "/"/>
                     <ProtectedRoute path=path!("/api-keys") view=ApiKeysPage condition=is_admin redirect_path=|| "/"/>
+                    <ProtectedRoute path=path!("/webhooks") view=WebhooksPage condition=is_admin redirect_path=|| "/"/>
                 </ProtectedParentRoute>
             </Routes>
         </Router>

@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use secrecy::SecretString;
 use shared::validate::{Email, Mobile, PersonName, Username};
@@ -272,9 +272,6 @@ async fn import_chunk(
 ) -> Result<(Vec<ImportRow>, Vec<user::Model>), ImportError> {
     let txn = db::begin_write(db).await?;
     let subscribers = Subscribers::load(&txn).await?;
-    let announce = async |event, user: &user::Model| {
-        webhooks::enqueue_to(&txn, &subscribers, event, &to_api(user.clone())).await
-    };
     let usernames: Vec<&str> = chunk.iter().map(|c| c.username.as_str()).collect();
     let emails: Vec<&str> = chunk.iter().map(|c| c.email.as_str()).collect();
     let mobiles: Vec<&str> = chunk.iter().map(|c| c.mobile.as_str()).collect();
@@ -287,45 +284,16 @@ async fn import_chunk(
         )
         .all(&txn)
         .await?;
-    let by_username: HashMap<&str, &user::Model> =
-        holders.iter().map(|u| (u.username.as_str(), u)).collect();
-    let holder_of = |field: &str, value: &str| {
-        holders
-            .iter()
-            .find(|u| match field {
-                "email" => u.email == value,
-                _ => u.mobile == value,
-            })
-            .map(|u| u.id)
-    };
     let (mut rows, mut changed, mut created_bare) = (Vec::new(), Vec::new(), Vec::new());
     let mut ends_sessions = HashSet::new();
     for c in chunk {
-        let existing = by_username.get(c.username.as_str()).copied();
-        let own = existing.map(|u| u.id);
-        let taken = [("email", c.email.as_str()), ("mobile", c.mobile.as_str())]
-            .into_iter()
-            .find(|(field, value)| holder_of(field, value).is_some_and(|id| Some(id) != own));
-        if let Some((field, _)) = taken {
-            rows.push(skipped(
-                c.line,
-                &c.username,
-                format!("{field} is another account's"),
-            ));
-            continue;
-        }
-        let outcome = match existing {
-            None => ImportOutcome::Created,
-            Some(user) if user.role == Role::Admin && c.role != Role::Admin => {
-                let reason = "would demote an admin: change admins' roles one at a time";
-                rows.push(skipped(c.line, &c.username, reason));
+        let existing = holders.iter().find(|u| u.username == c.username);
+        let outcome = match decide(c, existing, &holders) {
+            Ok(outcome) => outcome,
+            Err(row) => {
+                rows.push(row);
                 continue;
             }
-            Some(user) if unchanged(user, c) => {
-                rows.push(skipped(c.line, &c.username, "unchanged"));
-                continue;
-            }
-            Some(_) => ImportOutcome::Updated,
         };
         rows.push(ImportRow {
             line: c.line,
@@ -336,59 +304,26 @@ async fn import_chunk(
         if dry_run {
             continue;
         }
-        let now = now();
-        let saved = match existing {
+        let (saved, event) = match existing {
             None => {
-                let model = user::ActiveModel {
-                    first_name: Set(c.first_name.clone()),
-                    last_name: Set(c.last_name.clone()),
-                    username: Set(c.username.clone()),
-                    email: Set(c.email.clone()),
-                    mobile: Set(c.mobile.clone()),
-                    password_hash: Set(c
-                        .password_hash
-                        .clone()
-                        .unwrap_or_else(|| unusable.to_owned())),
-                    role: Set(c.role),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                announce(WebhookEventType::UserCreated, &model).await?;
+                let created = create(&txn, c, unusable).await?;
                 if c.password_hash.is_none() {
-                    created_bare.push(model.clone());
+                    created_bare.push(created.clone());
                 }
-                model
+                (created, WebhookEventType::UserCreated)
             }
             Some(user) => {
                 if user.role != c.role || c.password_hash.is_some() {
                     ends_sessions.insert(user.id);
                 }
-                let mut model = user.clone().into_active_model();
-                model.first_name = Set(c.first_name.clone());
-                model.last_name = Set(c.last_name.clone());
-                model.mobile = Set(c.mobile.clone());
-                model.role = Set(c.role);
-                if user.email != c.email {
-                    model.email = Set(c.email.clone());
-                    model.email_verified_at = Set(None);
-                    model.pending_email = Set(None);
-                }
-                if let Some(hash) = &c.password_hash {
-                    model.password_hash = Set(hash.clone());
-                }
-                model.updated_at = Set(now);
-                let model = model.update(&txn).await?;
                 let event = match user.role != c.role {
                     true => WebhookEventType::UserRoleChanged,
                     false => WebhookEventType::UserUpdated,
                 };
-                announce(event, &model).await?;
-                model
+                (update(&txn, c, user).await?, event)
             }
         };
+        webhooks::enqueue_to(&txn, &subscribers, event, &to_api(saved.clone())).await?;
         changed.push(saved);
     }
     if dry_run {
@@ -401,6 +336,94 @@ async fn import_chunk(
     }
     txn.commit().await?;
     Ok((rows, created_bare))
+}
+
+/// Whether row `c` creates or updates (`existing`), or why it is skipped.
+fn decide(
+    c: &Candidate,
+    existing: Option<&user::Model>,
+    holders: &[user::Model],
+) -> Result<ImportOutcome, ImportRow> {
+    let own = existing.map(|u| u.id);
+    let taken = |field: &str| {
+        holders.iter().any(|u| {
+            let value = if field == "email" {
+                &u.email
+            } else {
+                &u.mobile
+            };
+            let wanted = if field == "email" {
+                &c.email
+            } else {
+                &c.mobile
+            };
+            value == wanted && Some(u.id) != own
+        })
+    };
+    if let Some(field) = ["email", "mobile"].into_iter().find(|f| taken(f)) {
+        return Err(skipped(
+            c.line,
+            &c.username,
+            format!("{field} is another account's"),
+        ));
+    }
+    match existing {
+        None => Ok(ImportOutcome::Created),
+        Some(user) if user.role == Role::Admin && c.role != Role::Admin => Err(skipped(
+            c.line,
+            &c.username,
+            "would demote an admin: change admins' roles one at a time",
+        )),
+        Some(user) if unchanged(user, c) => Err(skipped(c.line, &c.username, "unchanged")),
+        Some(_) => Ok(ImportOutcome::Updated),
+    }
+}
+
+async fn create(
+    txn: &DatabaseTransaction,
+    c: &Candidate,
+    unusable: &str,
+) -> Result<user::Model, DbErr> {
+    let now = now();
+    user::ActiveModel {
+        first_name: Set(c.first_name.clone()),
+        last_name: Set(c.last_name.clone()),
+        username: Set(c.username.clone()),
+        email: Set(c.email.clone()),
+        mobile: Set(c.mobile.clone()),
+        password_hash: Set(c
+            .password_hash
+            .clone()
+            .unwrap_or_else(|| unusable.to_owned())),
+        role: Set(c.role),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+}
+
+async fn update(
+    txn: &DatabaseTransaction,
+    c: &Candidate,
+    user: &user::Model,
+) -> Result<user::Model, DbErr> {
+    let mut model = user.clone().into_active_model();
+    model.first_name = Set(c.first_name.clone());
+    model.last_name = Set(c.last_name.clone());
+    model.mobile = Set(c.mobile.clone());
+    model.role = Set(c.role);
+    if user.email != c.email {
+        model.email = Set(c.email.clone());
+        model.email_verified_at = Set(None);
+        model.pending_email = Set(None);
+    }
+    if let Some(hash) = &c.password_hash {
+        model.password_hash = Set(hash.clone());
+    }
+    model.updated_at = Set(now());
+    model.update(txn).await
 }
 
 /// Whether importing `c` over `user` would change nothing.
@@ -425,11 +448,11 @@ mod tests {
             ada,ada@example.com,Ada,Lovelace,+15550100001,admin\n\
             bob,not-an-email,Bob,B,+15550100002,user\n\
             ada,other@example.com,Ada,Again,+15550100003,user\n\
-            cy,cy@example.com,Cy,'=SUM(A1),+15550100004,\n\
+            cyd,cy@example.com,Cy,'=SUM(A1),+15550100004,\n\
             short,row\n";
         let (valid, refused) = read(file.as_bytes()).unwrap();
         let names: Vec<&str> = valid.iter().map(|c| c.username.as_str()).collect();
-        assert_eq!(names, ["ada", "cy"]);
+        assert_eq!(names, ["ada", "cyd"]);
         assert_eq!(valid[1].last_name, "=SUM(A1)");
         assert_eq!(valid[1].role, Role::User);
         let reasons: Vec<(u64, String)> = refused

@@ -248,7 +248,7 @@ impl IfMatch {
     /// Whether `user` is at one of the versions; a refusal otherwise.
     pub fn check(&self, user: &user::Model) -> Result<(), AccountError> {
         let current = version(user);
-        match self.0.iter().any(|v| *v == current) {
+        match self.0.contains(&current) {
             true => Ok(()),
             false => Err(AccountError::Changed),
         }

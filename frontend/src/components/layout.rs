@@ -42,6 +42,7 @@ pub fn Shell() -> impl IntoView {
                     <A href="/invitations" attr:data-testid="nav-invitations">"Invitations"</A>
                     <A href="/audit" attr:data-testid="nav-audit">"Audit"</A>
                     <A href="/api-keys" attr:data-testid="nav-api-keys">"API keys"</A>
+                    <A href="/webhooks" attr:data-testid="nav-webhooks">"Webhooks"</A>
                 </Show>
                 <A href="/sessions" attr:data-testid="nav-sessions">"Sessions"</A>
                 <A href="/profile" attr:data-testid="nav-profile" attr:class="user-cell">

@@ -118,6 +118,7 @@ fn PageHead(list: Memo<ListUsers>) -> impl IntoView {
                     data-testid="export-csv">
                     <Icon name=IconName::Download/>" Export CSV"
                 </a>
+                <A href="/users/import" attr:class="button" attr:data-testid="import-csv">"Import CSV"</A>
                 <A href="/users/new" attr:class="button primary" attr:data-testid="add-user">
                     <Icon name=IconName::Plus/>" Add user"
                 </A>

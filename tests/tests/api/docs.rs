@@ -108,7 +108,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 44);
+    assert_eq!(operations, 50);
 }
 
 /// Integrators read which scope an API key needs off the spec: exactly the account

@@ -122,6 +122,8 @@ async fn every_screen_passes_axe_with_nothing_serious() {
         ("/invitations", "invite-form"),
         ("/audit", "audit-row"),
         ("/api-keys", "api-key-form"),
+        ("/users/import", "import-file"),
+        ("/webhooks", "webhook-form"),
         ("/no/such/page", "not-found"),
     ];
     for (path, ready) in screens {

@@ -6,9 +6,10 @@ use harness::PASSWORD;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::pictures::choose_file;
 use super::{
-    Chromium, click, click_in_dialog, fill, find, go_to, log_in, spawn_app, testid, wait_gone,
-    wait_path, wait_text,
+    Chromium, TempDir, click, click_in_dialog, fill, find, go_to, log_in, spawn_app, testid,
+    wait_gone, wait_path, wait_text,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,4 +112,142 @@ async fn an_edit_of_an_account_changed_meanwhile_asks_to_reload() {
     chromium
         .assert_quiet(&[&*format!("/api/v1/users/{}", bob.id)])
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_csv_goes_up_in_pieces_with_a_dry_run_and_a_report() {
+    let app = spawn_app(|_| {}).await;
+    let (admin, _) = app.admin().await;
+    let dir = TempDir(std::env::temp_dir().join(format!("um-import-{}", harness::unique())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let hash = bcrypt::hash("imported passphrase 42", 4).unwrap();
+    let mut csv = String::from("username,email,first_name,last_name,mobile,role,password_hash\n");
+    for n in 0..2_500 {
+        csv.push_str(&format!(
+            "p{n},p{n}@example.com,Pat,Row{n},+1555{n:07},user,{hash}\n"
+        ));
+    }
+    csv.push_str("broken,not-an-email,Bad,Row,+15559999999,user,\n");
+    let file = dir.0.join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+
+    let mut chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_path(&page, "/").await;
+    click(&page, "import-csv").await;
+    wait_path(&page, "/users/import").await;
+    choose_file(&page, &testid("import-file"), &file).await;
+
+    click(&page, "import-dry-run").await;
+    wait_text(
+        &page,
+        &testid("import-report"),
+        "Dry run: nothing was written",
+    )
+    .await;
+    wait_text(
+        &page,
+        &testid("import-counts"),
+        "2500 created, 0 updated, 1 skipped",
+    )
+    .await;
+    // Lines count through the pieces: the bad row is the file's line 2,502.
+    wait_text(&page, &testid("import-skipped"), "2502").await;
+    assert_eq!(admin.list_users_ok("").await.total, 1);
+
+    click(&page, "import-run").await;
+    wait_text(&page, &testid("import-report"), "Imported").await;
+    wait_text(
+        &page,
+        &testid("import-counts"),
+        "2500 created, 0 updated, 1 skipped",
+    )
+    .await;
+    assert_eq!(admin.list_users_ok("").await.total, 2_501);
+    let href = find(&page, &testid("import-download"))
+        .await
+        .attribute("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.starts_with("blob:"), "{href}");
+    let script = format!(
+        "fetch({}).then(r => r.text())",
+        serde_json::to_string(&href).unwrap()
+    );
+    let report: String = page.evaluate(script).await.unwrap().into_value().unwrap();
+    assert!(
+        report.starts_with("line,username,outcome,reason\n2,p0,created,\n"),
+        "{}",
+        &report[..80]
+    );
+    assert!(
+        report.contains("2502,broken,skipped,email"),
+        "the bad row is in the report"
+    );
+    chromium.assert_quiet(&[]).await;
+}
+
+/// A receiver on loopback that acknowledges everything; returns its URL.
+async fn acknowledging_receiver() -> String {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let server = HttpServer::new(|| {
+        App::new().route(
+            "/hook",
+            web::post().to(|| async { HttpResponse::NoContent().finish() }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
+    let app = spawn_app(|s| s.webhooks.allow_private = true).await;
+    let (admin, _) = app.admin().await;
+    let url = acknowledging_receiver().await;
+    let mut chromium = Chromium::launch().await;
+    let page = chromium.open(&format!("{}/login", app.address)).await;
+    log_in(&page, "admin", PASSWORD).await;
+    wait_path(&page, "/").await;
+    click(&page, "nav-webhooks").await;
+    wait_path(&page, "/webhooks").await;
+    find(&page, &testid("empty-state")).await;
+    fill(&page, "url", &url).await;
+    click(&page, "webhook-submit").await;
+    wait_text(&page, &testid("webhook-secret"), "shown this once").await;
+    let secret: String = page
+        .evaluate("document.querySelector('[data-testid=webhook-secret-value]').value")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(secret.starts_with("whsec_"));
+    click(&page, "webhook-secret-done").await;
+    wait_text(&page, &testid("webhook"), &url).await;
+
+    // A change made elsewhere is delivered and listed; resending sends it again.
+    app.member(&admin, "bob", "user").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    go_to(&page, &format!("{}/webhooks", app.address)).await;
+    wait_text(
+        &page,
+        "[data-testid=delivery][data-status=delivered]",
+        "user.created",
+    )
+    .await;
+    click(&page, "resend-delivery").await;
+    wait_text(&page, &testid("toast-success"), "Sent again.").await;
+
+    click(&page, "remove-webhook").await;
+    wait_text(&page, &testid("confirm-message"), "Remove the webhook").await;
+    click_in_dialog(&page, "confirm-ok").await;
+    wait_text(&page, &testid("toast-success"), "Removed the webhook").await;
+    find(&page, &testid("empty-state")).await;
+    chromium.assert_quiet(&[]).await;
 }

@@ -81,6 +81,8 @@ async fn every_screen_fits_a_360px_phone_and_the_list_works_there() {
         ("/invitations", "invite-form"),
         ("/audit", "audit-row"),
         ("/api-keys", "api-key-form"),
+        ("/users/import", "import-file"),
+        ("/webhooks", "webhook-form"),
         ("/no/such/page", "not-found"),
     ] {
         go_to(&page, &format!("{base}{path}")).await;

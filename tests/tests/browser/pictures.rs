@@ -34,7 +34,7 @@ fn picture_file(dir: &Path, name: &str, hue: u8) -> PathBuf {
 }
 
 /// Puts `file` into the file input `selector`, as choosing it in the dialog would.
-async fn choose_file(page: &Page, selector: &str, file: &Path) {
+pub(super) async fn choose_file(page: &Page, selector: &str, file: &Path) {
     let input = find(page, selector).await;
     let params = SetFileInputFilesParams::builder()
         .file(file.display().to_string())
