@@ -2,6 +2,19 @@
 
 use chrono::{DateTime, Utc};
 
+/// The browser's clock (`Utc::now()` has no clock to read in WebAssembly; natively,
+/// for the unit tests, it is the system's).
+pub fn now() -> DateTime<Utc> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Utc::now()
+    }
+}
+
 /// 1320 -> "1,320".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -2,7 +2,7 @@
 //! with a name, scopes and an expiry, see its secret once, and revoke keys. Making one
 //! asks for the current password.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use leptos::prelude::*;
 use shared::{ApiKey, ApiScope, CreateApiKeyRequest, CreatedApiKey, FieldErrors};
 
@@ -100,10 +100,10 @@ fn NewKeyForm(on_made: Callback<CreatedApiKey>) -> impl IntoView {
         let request = CreateApiKeyRequest {
             name: name.get_untracked(),
             scopes: scopes.get_untracked(),
-            expires_at: (days > 0).then(|| Utc::now() + Duration::days(days)),
+            expires_at: (days > 0).then(|| format::now() + Duration::days(days)),
             current_password: current_password.get_untracked(),
         };
-        request.validate(Utc::now()).map(|_| request)
+        request.validate(format::now()).map(|_| request)
     });
     view! {
         <form class="card narrow" on:submit=on_submit data-testid="api-key-form" novalidate>
@@ -198,7 +198,7 @@ fn NewSecret(made: CreatedApiKey, on_done: Callback<()>) -> impl IntoView {
 /// Every key, newest first; live ones can be revoked.
 #[component]
 fn KeyTable(keys: Vec<ApiKey>, busy: Signal<bool>, on_revoke: Callback<ApiKey>) -> impl IntoView {
-    let now = Utc::now();
+    let now = format::now();
     let rows = keys
         .into_iter()
         .map(|key| {
