@@ -14,7 +14,10 @@ db_test!(
     every_event_is_recorded_and_visible_to_admins,
     |db| async move {
         let app = TestApp::builder(db)
-            .with(|s| s.lockout.threshold = 2)
+            .with(|s| {
+                s.lockout.threshold = 2;
+                s.webhooks.allow_private = true;
+            })
             .spawn()
             .await;
         let (admin, admin_user) = app.admin().await;
@@ -84,6 +87,44 @@ db_test!(
         let res = admin.delete(&format!("{bob_path}/avatar")).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let res = admin.get("/api/v1/users/export.csv").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // An API key made and revoked, a webhook registered and removed, an import.
+        let key: Value = json(
+            admin
+                .post(
+                    "/api/v1/api-keys",
+                    &json!({"name": "sync", "scopes": ["users:read"], "current_password": PASSWORD}),
+                )
+                .await,
+        )
+        .await;
+        let res = admin
+            .delete(&format!("/api/v1/api-keys/{}", key["key"]["id"]))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let hook: Value = json(
+            admin
+                .post(
+                    "/api/v1/webhooks",
+                    &json!({"url": "http://127.0.0.1:9/hook", "events": ["user.created"]}),
+                )
+                .await,
+        )
+        .await;
+        let res = admin
+            .delete(&format!("/api/v1/webhooks/{}", hook["endpoint"]["id"]))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let res = admin
+            .request(reqwest::Method::POST, "/api/v1/users/import")
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(
+                "username,email,first_name,last_name,mobile,role
+",
+            )
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         // Disable, enable, delete.
         admin.post(&format!("{bob_path}/disable"), &json!({})).await;
