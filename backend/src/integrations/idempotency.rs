@@ -83,7 +83,7 @@ impl Idempotency {
     pub async fn begin(&self, db: &impl ConnectionTrait, claim: &Claim) -> Result<Begun, DbErr> {
         let now = now();
         // An answer past its retention, or a claim left by a crash, is gone.
-        self.find(claim)
+        self.delete_claim(claim)
             .filter(
                 Condition::any()
                     .add(Column::CreatedAt.lt(now - RETENTION))
@@ -160,7 +160,7 @@ impl Idempotency {
 
     /// Gives up a claim (the request failed on our side): a retry may run again.
     pub async fn abandon(&self, db: &impl ConnectionTrait, claim: &Claim) -> Result<(), DbErr> {
-        self.find(claim).exec(db).await?;
+        self.delete_claim(claim).exec(db).await?;
         Ok(())
     }
 
@@ -173,7 +173,8 @@ impl Idempotency {
         Ok(purged.rows_affected)
     }
 
-    fn find(&self, claim: &Claim) -> sea_orm::DeleteMany<IdempotencyKeys> {
+    /// The statement removing `claim`'s row (narrowed further by the callers' filters).
+    fn delete_claim(&self, claim: &Claim) -> sea_orm::DeleteMany<IdempotencyKeys> {
         IdempotencyKeys::delete_many()
             .filter(Column::Principal.eq(&claim.principal))
             .filter(Column::Route.eq(claim.route))
