@@ -125,10 +125,10 @@ async fn a_large_csv_goes_up_in_pieces_with_a_dry_run_and_a_report() {
     let mut csv = String::from("username,email,first_name,last_name,mobile,role,password_hash\n");
     for n in 0..2_500 {
         csv.push_str(&format!(
-            "pat{n},pat{n}@example.com,Pat,Row{n},+1555{n:07},user,{hash}\n"
+            "pat{n},pat{n}@example.com,Pat,Row{n},+1444{n:07},user,{hash}\n"
         ));
     }
-    csv.push_str("broken,not-an-email,Bad,Row,+15559999999,user,\n");
+    csv.push_str("broken,not-an-email,Bad,Row,+14449999999,user,\n");
     let file = dir.0.join("people.csv");
     std::fs::write(&file, csv).unwrap();
 
