@@ -98,7 +98,9 @@ impl Event {
         }
     }
 
-    async fn insert(self, db: &impl ConnectionTrait, client: &ClientInfo) -> Result<(), DbErr> {
+    /// Writes the event, or fails: for a caller whose transaction must hold it with
+    /// the change it records.
+    pub async fn insert(self, db: &impl ConnectionTrait, client: &ClientInfo) -> Result<(), DbErr> {
         let (actor_id, actor_name) = self.actor.map_or((None, None), |(id, n)| (id, Some(n)));
         let (target_id, target_name) = self
             .target

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use sea_orm::TransactionTrait as _;
 use secrecy::SecretString;
 use serde_json::json;
 use sha2::Digest as _;
@@ -288,23 +289,39 @@ impl Auth {
         event.by(&user).record(&self.db, client).await;
         if let (Refusal::WrongPassword, Some((failures, until))) = (reason, locked) {
             tracing::warn!(user_id = user.id, failures, %until, known_device, "account locked");
-            audit::Event::success(AuditAction::Lockout)
-                .target(&user)
-                .detail(
-                    json!({ "failures": failures, "locked_until": until, "known_device": known_device }),
-                )
-                .record(&self.db, client)
-                .await;
-            if !known_device {
-                let mut shown = accounts::to_api(user.clone());
-                shown.locked_until = Some(until);
-                let locked = WebhookEventType::UserLocked;
-                if let Err(err) = webhooks::enqueue(&self.db, locked, &shown).await {
-                    tracing::warn!(error = %err, "could not queue the user.locked webhook");
-                }
+            if let Err(err) = self
+                .announce_lock(&user, failures, until, known_device, client)
+                .await
+            {
+                tracing::error!(user_id = user.id, error = %err, "could not record the lockout");
             }
         }
         Ok(())
+    }
+
+    /// Records the lock a failed login set: the audit event and, for a lock of
+    /// unknown clients (the one the owner notices), the `user.locked` webhook, in one
+    /// transaction, so the trail and the integrations agree.
+    async fn announce_lock(
+        &self,
+        user: &user::Model,
+        failures: i32,
+        until: chrono::DateTime<chrono::Utc>,
+        known_device: bool,
+        client: &ClientInfo,
+    ) -> Result<(), sea_orm::DbErr> {
+        let txn = self.db.begin().await?;
+        audit::Event::success(AuditAction::Lockout)
+            .target(user)
+            .detail(json!({ "failures": failures, "locked_until": until, "known_device": known_device }))
+            .insert(&txn, client)
+            .await?;
+        if !known_device {
+            let mut shown = accounts::to_api(user.clone());
+            shown.locked_until = Some(until);
+            webhooks::enqueue(&txn, WebhookEventType::UserLocked, &shown).await?;
+        }
+        txn.commit().await
     }
 
     /// The attempt is settled: clear the count before anything else can fail.
