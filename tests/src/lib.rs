@@ -1,13 +1,15 @@
 //! The black-box test harness shared by the API and browser suites: the real
 //! application in-process on port 0 with a fresh database ([`TestApp`]), HTTP clients
-//! with one helper per endpoint ([`Client`]), a real SMTP server ([`MailSink`]), and a
-//! real Galera cluster with HAProxy ([`galera`]).
+//! with one helper per endpoint ([`Client`]), a real SMTP server ([`MailSink`]), a
+//! webhook receiver ([`WebhookReceiver`]), and a real Galera cluster with HAProxy
+//! ([`galera`]).
 
 mod app;
 mod client;
 pub mod galera;
 mod mail_sink;
 mod relay;
+mod webhook_receiver;
 
 use std::time::Duration;
 
@@ -22,6 +24,7 @@ pub use crate::app::{Backend, TestApp, TestAppBuilder, mysql_url};
 pub use crate::client::Client;
 pub use crate::mail_sink::{MailSink, ReceivedMail};
 pub use crate::relay::Relay;
+pub use crate::webhook_receiver::{Received, WebhookReceiver};
 
 /// Runs one test body against one backend. Each `db_test!` expands to two tests,
 /// `<name>::sqlite` and `<name>::mysql`.

@@ -2,125 +2,13 @@
 //! Standard Webhooks spec says, once; failures are retried with backoff; a change
 //! that did not happen sends nothing; private addresses need the setting.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{CreatedWebhook, DeliveryStatus, User, WebhookDelivery};
 
 use harness::*;
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
-    /// Whether the receiver answered 2xx to it.
-    accepted: bool,
-}
-
-impl Received {
-    fn event(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-
-    /// Checks the signature as a receiver would, with its own HMAC.
-    fn signed_with(&self, secret: &str) -> bool {
-        let key = STANDARD
-            .decode(secret.strip_prefix("whsec_").unwrap())
-            .unwrap();
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).unwrap();
-        mac.update(format!("{}.{}.{}", self.id, self.timestamp, self.body).as_bytes());
-        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-        self.signature.split(' ').any(|s| s == expected)
-    }
-}
-
-/// A webhook receiver on loopback that refuses its first `fail_first` requests.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    async fn start(fail_first: usize) -> Self {
-        let got = Arc::new(Mutex::new(Vec::<Received>::new()));
-        let refusals = Arc::new(AtomicUsize::new(fail_first));
-        let (log, left) = (got.clone(), refusals.clone());
-        let server = HttpServer::new(move || {
-            let (log, left) = (log.clone(), left.clone());
-            App::new().route(
-                "/hook",
-                web::post().to(move |req: HttpRequest, body: String| {
-                    let (log, left) = (log.clone(), left.clone());
-                    async move {
-                        let header = |name: &str| {
-                            req.headers()
-                                .get(name)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        let refuse = left
-                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                            .is_ok();
-                        log.lock().unwrap().push(Received {
-                            id: header("webhook-id"),
-                            timestamp: header("webhook-timestamp"),
-                            signature: header("webhook-signature"),
-                            body,
-                            accepted: !refuse,
-                        });
-                        match refuse {
-                            true => HttpResponse::ServiceUnavailable().finish(),
-                            false => HttpResponse::NoContent().finish(),
-                        }
-                    }
-                }),
-            )
-        })
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .unwrap();
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
-        Self {
-            url: format!("http://127.0.0.1:{port}/hook"),
-            got,
-        }
-    }
-
-    /// The accepted deliveries, once there are `n` (or a failure after 20 s).
-    async fn accepted(&self, n: usize) -> Vec<Received> {
-        for _ in 0..200 {
-            let accepted: Vec<Received> = self
-                .got
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|r| r.accepted)
-                .cloned()
-                .collect();
-            if accepted.len() >= n {
-                return accepted;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{n} deliveries expected: {:#?}", self.got.lock().unwrap());
-    }
-
-    fn all(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-}
 
 async fn spawn(db: Backend, backoff: &[u64]) -> TestApp {
     let backoff: Vec<Duration> = backoff.iter().map(|s| Duration::from_secs(*s)).collect();
@@ -159,7 +47,7 @@ const ALL: &[&str] = &[
 db_test!(every_account_change_arrives_signed_once, |db| async move {
     let app = spawn(db, &[1]).await;
     let (admin, _) = app.admin().await;
-    let receiver = Receiver::start(0).await;
+    let receiver = WebhookReceiver::start(0).await;
     let hook = register(&admin, &receiver.url, ALL).await;
     assert!(hook.secret.starts_with("whsec_"));
 
@@ -225,7 +113,7 @@ db_test!(
     |db| async move {
         let app = spawn(db, &[1]).await;
         let (admin, me) = app.admin().await;
-        let receiver = Receiver::start(0).await;
+        let receiver = WebhookReceiver::start(0).await;
         register(
             &admin,
             &receiver.url,
@@ -256,7 +144,7 @@ db_test!(
         let app = spawn(db, &[1, 2]).await;
         let (admin, _) = app.admin().await;
         // Refuses twice, then accepts: the third attempt gets through.
-        let flaky = Receiver::start(2).await;
+        let flaky = WebhookReceiver::start(2).await;
         let hook = register(&admin, &flaky.url, &["user.created"]).await;
         let started = std::time::Instant::now();
         admin.create_user(&account("ann")).await;
@@ -279,7 +167,7 @@ db_test!(
         );
 
         // Refusing more than the backoff allows: failed, with the reason; resent, delivered.
-        let down = Receiver::start(3).await;
+        let down = WebhookReceiver::start(3).await;
         let hook = register(&admin, &down.url, &["user.created"]).await;
         admin.create_user(&account("ben")).await;
         let path = format!("/api/v1/webhooks/{}/deliveries", hook.endpoint.id);
@@ -349,7 +237,7 @@ db_test!(three_instances_deliver_each_event_once, |db| async move {
     })
     .await;
     let (admin, _) = apps[0].admin().await;
-    let receiver = Receiver::start(0).await;
+    let receiver = WebhookReceiver::start(0).await;
     register(&admin, &receiver.url, &["user.created"]).await;
     // Changes through every instance; every instance's deliverer is looking.
     for (n, app) in apps.iter().cycle().take(9).enumerate() {

@@ -2,7 +2,7 @@
 //! sees its secret once, and revokes it; an edit made against an account someone else
 //! changed meanwhile overwrites nothing and says to reload.
 
-use harness::PASSWORD;
+use harness::{PASSWORD, WebhookReceiver};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -184,28 +184,12 @@ async fn a_large_csv_goes_up_in_pieces_with_a_dry_run_and_a_report() {
     chromium.assert_quiet(&[]).await;
 }
 
-/// A receiver on loopback that acknowledges everything; returns its URL.
-async fn acknowledging_receiver() -> String {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let server = HttpServer::new(|| {
-        App::new().route(
-            "/hook",
-            web::post().to(|| async { HttpResponse::NoContent().finish() }),
-        )
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
-    format!("http://127.0.0.1:{port}/hook")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
     let app = spawn_app(|s| s.webhooks.allow_private = true).await;
     let (admin, _) = app.admin().await;
-    let url = acknowledging_receiver().await;
+    let receiver = WebhookReceiver::start(0).await;
+    let url = receiver.url.clone();
     let mut chromium = Chromium::launch().await;
     let page = chromium.open(&format!("{}/login", app.address)).await;
     log_in(&page, "admin", PASSWORD).await;
