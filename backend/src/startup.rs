@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 
 use crate::accounts::{self, email::EmailCodes, registration::Registration};
 use crate::auth::codes::Codes;
+use crate::auth::mfa::Mfa;
 use crate::auth::password::Passwords;
 use crate::auth::session::{self, Lifetimes};
 use crate::auth::token::Tokens;
@@ -118,6 +119,10 @@ async fn maintain(state: &AppState, audit_retention_days: u32) {
             "expired recovery codes",
             recovery::store::purge_expired_codes(db).await,
         ),
+        (
+            "expired second-factor challenges",
+            state.auth.mfa.purge_expired().await,
+        ),
     ];
     for (what, result) in purged {
         match result {
@@ -161,6 +166,12 @@ fn state(
         codes: codes.clone(),
         failure_floor: FailureFloor::default(),
         logins: Arc::new(Buckets::new(settings.limits.rate.successful_logins())),
+        mfa: Mfa::new(
+            db.clone(),
+            codes.derived_key("totp-seal"),
+            settings.app_name.clone(),
+            settings.accounts.mfa_required,
+        ),
     };
     let http = &settings.http;
     let code_ttl = settings.recovery.code_ttl;

@@ -13,10 +13,11 @@ use shared::{
     ChangePasswordRequest, CreateApiKeyRequest, CreateInvitationRequest, CreateUserRequest,
     CreateWebhookRequest, CreatedApiKey, CreatedWebhook, ErrorBody, ErrorResponse, FieldErrors,
     ForgotPasswordRequest, ForgotPasswordResponse, ImportReport, Invitation, ListUsersQuery,
-    LockoutState, LoginRequest, MessageResponse, PasswordStrengthRequest, ResetPasswordRequest,
-    RevokedSessions, SessionInfo, SessionState, SignupOptions, SignupRequest, Strength,
-    UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest,
-    VerifyOtpResponse, WebhookDelivery, WebhookEndpoint,
+    LockoutState, LoginRequest, MessageResponse, MfaChallenge, MfaVerifyRequest,
+    PasswordStrengthRequest, ReauthRequest, RecoveryCodes, ResetPasswordRequest, RevokedSessions,
+    SessionInfo, SessionState, SignupOptions, SignupRequest, Strength, TotpConfirmRequest,
+    TotpDisableRequest, TotpSetup, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
+    VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse, WebhookDelivery, WebhookEndpoint,
 };
 
 use crate::query::{self, UrlQuery};
@@ -139,17 +140,54 @@ async fn send<T: DeserializeOwned>(
     call(method, path, Some(body), On401::Expire).await
 }
 
-/// The logged-in account, or `None` when nobody is (no "expired" notice).
-/// Who is logged in, asked without an error when nobody is (a signed-out visit
-/// keeps the console quiet).
-pub async fn current_user() -> Result<Option<User>, ApiError> {
-    call(Method::GET, "/auth/session", None::<&()>, On401::Report)
-        .await
-        .map(|state: SessionState| state.user)
+/// Who is logged in (and whether they must set up a second factor first), asked
+/// without an error when nobody is (a signed-out visit keeps the console quiet).
+pub async fn session_state() -> Result<SessionState, ApiError> {
+    call(Method::GET, "/auth/session", None::<&()>, On401::Report).await
 }
 
-pub async fn login(request: &LoginRequest) -> Result<User, ApiError> {
+/// How a login with the right password answers: logged in, or the second step.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    SecondFactor(MfaChallenge),
+    LoggedIn(Box<User>),
+}
+
+pub async fn login(request: &LoginRequest) -> Result<LoginAnswer, ApiError> {
     call(Method::POST, "/auth/login", Some(request), On401::Report).await
+}
+
+/// The second login step.
+pub async fn verify_second_factor(request: &MfaVerifyRequest) -> Result<User, ApiError> {
+    call(
+        Method::POST,
+        "/auth/mfa/verify",
+        Some(request),
+        On401::Report,
+    )
+    .await
+}
+
+pub async fn totp_setup(request: &ReauthRequest) -> Result<TotpSetup, ApiError> {
+    send(Method::POST, "/auth/mfa/totp/setup", request).await
+}
+
+pub async fn totp_confirm(request: &TotpConfirmRequest) -> Result<RecoveryCodes, ApiError> {
+    send(Method::POST, "/auth/mfa/totp/confirm", request).await
+}
+
+pub async fn totp_disable(request: &TotpDisableRequest) -> Result<(), ApiError> {
+    send(Method::DELETE, "/auth/mfa/totp", request).await
+}
+
+pub async fn renew_recovery_codes(request: &ReauthRequest) -> Result<RecoveryCodes, ApiError> {
+    send(Method::POST, "/auth/mfa/recovery-codes", request).await
+}
+
+/// Removes every second factor of account `id` (admins).
+pub async fn reset_user_mfa(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/users/{id}/mfa")).await
 }
 
 pub async fn logout() -> Result<(), ApiError> {

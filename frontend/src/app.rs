@@ -36,8 +36,8 @@ pub fn App() -> impl IntoView {
     provide_context(toasts);
 
     spawn_local(async move {
-        match api::current_user().await {
-            Ok(user) => session.user.set(user),
+        match api::session_state().await {
+            Ok(state) => session.set_state(state),
             Err(e) => toasts.error(e.message()),
         }
         session.ready.set(true);

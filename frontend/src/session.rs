@@ -11,6 +11,9 @@ pub struct Session {
     pub ready: RwSignal<bool>,
     /// Set when a call found the session gone; the login page then says so.
     pub expired: RwSignal<bool>,
+    /// The account must set up a second factor (`MFA_REQUIRED`) before anything else:
+    /// the frame shows only the enrolment.
+    pub must_enrol: RwSignal<bool>,
 }
 
 impl Session {
@@ -19,12 +22,19 @@ impl Session {
             user: RwSignal::new(None),
             ready: RwSignal::new(false),
             expired: RwSignal::new(false),
+            must_enrol: RwSignal::new(false),
         }
     }
 
     pub fn is_admin(&self) -> bool {
         self.user
             .with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
+    }
+
+    /// Takes in what `GET /auth/session` said.
+    pub fn set_state(&self, state: shared::SessionState) {
+        self.must_enrol.set(state.mfa_enrolment_required);
+        self.user.set(state.user);
     }
 
     pub fn user_id(&self) -> Option<i32> {

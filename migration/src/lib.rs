@@ -20,6 +20,7 @@ mod m20261202_000010_list_at_scale;
 mod m20261202_000011_avatars;
 mod m20261203_000012_integrations;
 mod m20261203_000013_webhooks;
+mod m20261204_000014_mfa;
 
 pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_avatars::Migration),
             Box::new(m20261203_000012_integrations::Migration),
             Box::new(m20261203_000013_webhooks::Migration),
+            Box::new(m20261204_000014_mfa::Migration),
         ]
     }
 }

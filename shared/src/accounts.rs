@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{paging, string_enum};
 use crate::cursor::Cursor;
+use crate::mfa::MfaSummary;
 use crate::validate::{
     Email, FieldErrors, Mobile, Password, PersonName, SecurityAnswer, SecurityQuestion, Username,
     Validator,
@@ -68,6 +69,9 @@ pub struct User {
         schema(example = "/api/v1/users/42/avatar?v=3f2a9c0d1e7b6a54")
     )]
     pub avatar_url: Option<String>,
+    /// The account's second factors (its owner and admins see them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaSummary>,
 }
 
 /// The account fields every new account needs, as sent by the client.

@@ -43,6 +43,11 @@ string_enum!(
         ApiKeyRevoked => "api_key_revoked",
         WebhookCreated => "webhook_created",
         WebhookDeleted => "webhook_deleted",
+        MfaEnabled => "mfa_enabled",
+        MfaDisabled => "mfa_disabled",
+        MfaReset => "mfa_reset",
+        RecoveryCodeUsed => "recovery_code_used",
+        RecoveryCodesRenewed => "recovery_codes_renewed",
     }
 );
 

@@ -107,6 +107,10 @@ impl PasswordStrengthRequest {
 pub struct SessionState {
     /// The logged-in account; `null` when signed out (no session, or it ended).
     pub user: Option<User>,
+    /// The account must set up a second factor (`MFA_REQUIRED`): until it does, its
+    /// session reaches only the enrolment endpoints and logout.
+    #[serde(default)]
+    pub mfa_enrolment_required: bool,
 }
 
 /// A bearer token for non-browser clients.

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod common;
 pub mod cursor;
 pub mod import;
+pub mod mfa;
 pub mod recovery;
 pub mod registration;
 pub mod search;
@@ -26,6 +27,7 @@ pub use common::{
 };
 pub use cursor::Cursor;
 pub use import::*;
+pub use mfa::*;
 pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;

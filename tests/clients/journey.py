@@ -10,7 +10,15 @@ import os
 from um_client import AuthenticatedClient, Client
 from um_client.api.auth import token
 from um_client.api.users import create_user, delete_user, get_user, list_users, update_user
-from um_client.models import CreateUserRequest, LoginRequest, Role, UpdateUserRequest, User, UserPage
+from um_client.models import (
+    CreateUserRequest,
+    LoginRequest,
+    Role,
+    TokenResponse,
+    UpdateUserRequest,
+    User,
+    UserPage,
+)
 
 base = os.environ["API_BASE"]
 anonymous = Client(base_url=base, raise_on_unexpected_status=True)
@@ -18,7 +26,8 @@ issued = token.sync(
     client=anonymous,
     body=LoginRequest(username=os.environ["API_USERNAME"], password=os.environ["API_PASSWORD"]),
 )
-assert issued is not None and issued.token_type == "Bearer", issued
+# The token, or (202) the second factor this account does not have.
+assert isinstance(issued, TokenResponse) and issued.token_type == "Bearer", issued
 api = AuthenticatedClient(base_url=base, token=issued.access_token, raise_on_unexpected_status=True)
 
 created = create_user.sync(

@@ -5,6 +5,7 @@
 //! ([`galera`]).
 
 mod app;
+mod authenticator;
 mod client;
 pub mod galera;
 mod mail_sink;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use shared::{AuditPage, SignupRequest};
 
 pub use crate::app::{Backend, TestApp, TestAppBuilder, mysql_url};
+pub use crate::authenticator::{Authenticator, fresh_step};
 pub use crate::client::Client;
 pub use crate::mail_sink::{MailSink, ReceivedMail};
 pub use crate::relay::Relay;

@@ -81,6 +81,7 @@ pub fn to_api(model: user::Model) -> User {
     let locked_until = model
         .locked_until
         .filter(|_| lockout::is_locked(&model, Utc::now()));
+    let mfa = Some(crate::auth::mfa::summary(&model));
     User {
         locked_until,
         disabled_at: model.disabled_at,
@@ -96,6 +97,7 @@ pub fn to_api(model: user::Model) -> User {
         created_at: model.created_at,
         updated_at: model.updated_at,
         last_login_at: model.last_login_at,
+        mfa,
         avatar_url: model
             .avatar_version
             .map(|version| crate::avatars::url(model.id, &version)),

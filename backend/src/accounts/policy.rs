@@ -120,6 +120,7 @@ pub fn shown_to(viewer: &user::Model, directory: DirectoryVisibility, mut user: 
     user.disabled_at = None;
     user.email_verified = None;
     user.pending_email = None;
+    user.mfa = None;
     if directory != DirectoryVisibility::Full {
         user.email = None;
         user.mobile = None;

@@ -9,13 +9,14 @@ use secrecy::SecretString;
 use serde_json::json;
 use sha2::Digest as _;
 use shared::validate::Password;
-use shared::{AuditAction, LoginRequest, SessionKind, WebhookEventType};
+use shared::{AuditAction, LoginRequest, SecondFactor, SessionKind, WebhookEventType};
 
 use super::codes::Codes;
 use super::lockout::Counter;
+use super::mfa::MfaError;
 use super::password::Lane;
 use super::session::{self, Session};
-use super::{Auth, AuthError, devices, lockout, password};
+use super::{Auth, AuthError, devices, lockout, mfa, password};
 use crate::accounts::{self, Update};
 use crate::audit::{self, ClientInfo};
 use crate::db::entity::user;
@@ -72,6 +73,24 @@ pub struct LoggedIn {
     pub device_hash: Option<String>,
     /// A token for the client's new device record, when it came without a known one.
     pub new_device_token: Option<String>,
+}
+
+/// A password proved right: the account, and the known device it came from.
+#[derive(Debug)]
+pub struct Checked {
+    pub user: user::Model,
+    pub known_device: Option<String>,
+}
+
+/// How a login with the right password ends: a session, or a second step first.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per login and taken apart at once"
+)]
+pub enum LoginOutcome {
+    LoggedIn(LoggedIn, Session, String),
+    SecondFactor(shared::MfaChallenge),
 }
 
 /// Whom a login's success is charged to (see [`Auth::logins`]): the known device it
@@ -208,7 +227,7 @@ impl Auth {
         &self,
         credentials: &LoginRequest,
         client: &ClientInfo,
-    ) -> Result<LoggedIn, AuthError> {
+    ) -> Result<Checked, AuthError> {
         credentials.validate().map_err(AuthError::Invalid)?;
         let started = Instant::now();
         let password = SecretString::from(credentials.password.clone());
@@ -235,17 +254,9 @@ impl Auth {
         match (account, verdict?) {
             (Some(user), Verdict::Matches) => {
                 let user = self.accept(user, &password, counter).await?;
-                let (device_hash, new_device_token) = match device {
-                    Some(device) => (device.token_hash, None),
-                    None => {
-                        let new = devices::create(&self.db, user.id).await?;
-                        (new.hash, Some(new.token))
-                    }
-                };
-                Ok(LoggedIn {
+                Ok(Checked {
                     user,
-                    device_hash: Some(device_hash),
-                    new_device_token,
+                    known_device: device.map(|d| d.token_hash),
                 })
             }
             (account, verdict) => {
@@ -331,8 +342,14 @@ impl Auth {
         password: &SecretString,
         counter: Counter<'_>,
     ) -> Result<user::Model, AuthError> {
-        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
-        if matches!(counter, Counter::Account(_)) {
+        // With a second factor the login is not over: the account's count stays
+        // until the factor passes, or guessing codes five at a time between right
+        // passwords would never lock it.
+        let settled = !(mfa::enabled(&user) && matches!(counter, Counter::Account(_)));
+        if settled {
+            user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
+        }
+        if settled && matches!(counter, Counter::Account(_)) {
             user.failed_logins = 0;
             user.locked_until = None;
         }
@@ -360,25 +377,120 @@ impl Auth {
         Ok(user)
     }
 
-    /// Checks credentials and opens a session of `kind`: the one login path behind
+    /// Checks credentials and opens a session of `kind`, or, for an account with a
+    /// second factor, a challenge for it: the one login path behind
     /// `POST /auth/login` (cookie) and `POST /auth/token` (bearer).
     pub async fn log_in(
         &self,
         credentials: &LoginRequest,
         client: &ClientInfo,
         kind: SessionKind,
+    ) -> Result<LoginOutcome, AuthError> {
+        let checked = self.check_credentials(credentials, client).await?;
+        if mfa::enabled(&checked.user) {
+            let challenge = self
+                .mfa
+                .challenge(&checked.user, kind, checked.known_device)
+                .await?;
+            tracing::info!(
+                user_id = checked.user.id,
+                ?kind,
+                "password right; second factor asked"
+            );
+            return Ok(LoginOutcome::SecondFactor(challenge));
+        }
+        let (logged_in, session, token) = self.complete_login(checked, client, kind).await?;
+        Ok(LoginOutcome::LoggedIn(logged_in, session, token))
+    }
+
+    /// The last step of every login: the device is remembered (a new one gets a
+    /// token), a session opened, the login audited.
+    pub async fn complete_login(
+        &self,
+        checked: Checked,
+        client: &ClientInfo,
+        kind: SessionKind,
     ) -> Result<(LoggedIn, Session, String), AuthError> {
-        let logged_in = self.check_credentials(credentials, client).await?;
-        let user = &logged_in.user;
-        let device = logged_in.device_hash.clone();
-        let (session, token) = self.start_session(client, user, kind, device).await?;
+        let Checked { user, known_device } = checked;
+        let (device_hash, new_device_token) = match known_device {
+            Some(hash) => (hash, None),
+            None => {
+                let new = devices::create(&self.db, user.id).await?;
+                (new.hash, Some(new.token))
+            }
+        };
+        let (session, token) = self
+            .start_session(client, &user, kind, Some(device_hash.clone()))
+            .await?;
         tracing::info!(user_id = user.id, ?kind, "logged in");
         audit::Event::success(AuditAction::Login)
-            .by(user)
-            .detail(json!({ "via": kind }))
+            .by(&user)
+            .detail(json!({ "via": kind, "second_factor": mfa::enabled(&user) }))
             .record(&self.db, client)
             .await;
+        let logged_in = LoggedIn {
+            user,
+            device_hash: Some(device_hash),
+            new_device_token,
+        };
         Ok((logged_in, session, token))
+    }
+
+    /// The second login step: one attempt of the challenge behind `token` with
+    /// `factor`. A wrong code counts toward the account's lockout like a wrong
+    /// password; the right one opens the session the first step asked for.
+    pub async fn verify_second_factor(
+        &self,
+        token: &str,
+        factor: &SecondFactor,
+        client: &ClientInfo,
+    ) -> Result<(LoggedIn, Session, String, SessionKind), AuthError> {
+        let challenge = self.mfa.attempt(token).await?;
+        let user = accounts::find(&self.db, challenge.user_id)
+            .await?
+            .filter(|u| u.disabled_at.is_none());
+        let counter = Counter::Account(challenge.user_id);
+        let reserved = lockout::reserve(&self.db, &self.lockout, counter).await?;
+        let (Some(user), true) = (user, reserved) else {
+            // Disabled or locked meanwhile: this login cannot end well.
+            self.mfa.finish(&challenge).await?;
+            return Err(MfaError::ChallengeGone.into());
+        };
+        if !self.mfa.check(user.id, factor).await? {
+            audit::Event::failure(AuditAction::Login)
+                .by(&user)
+                .detail(json!({ "reason": "wrong_second_factor" }))
+                .record(&self.db, client)
+                .await;
+            if let Some((failures, until)) = lockout::locked_until(&self.db, counter).await? {
+                tracing::warn!(user_id = user.id, failures, %until, "account locked");
+                if let Err(err) = self
+                    .announce_lock(&user, failures, until, false, client)
+                    .await
+                {
+                    tracing::error!(user_id = user.id, error = %err, "could not record the lockout");
+                }
+            }
+            return Err(MfaError::WrongCode.into());
+        }
+        let mut user = user;
+        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
+        if !self.mfa.finish(&challenge).await? {
+            return Err(MfaError::ChallengeGone.into());
+        }
+        if let SecondFactor::RecoveryCode(_) = factor {
+            audit::Event::success(AuditAction::RecoveryCodeUsed)
+                .by(&user)
+                .record(&self.db, client)
+                .await;
+        }
+        let checked = Checked {
+            user,
+            known_device: challenge.device_hash,
+        };
+        let (logged_in, session, token) =
+            self.complete_login(checked, client, challenge.kind).await?;
+        Ok((logged_in, session, token, challenge.kind))
     }
 
     /// Opens a session for `user` (from the known device `device_hash`, if any) and

@@ -7,7 +7,9 @@ pub mod devices;
 pub mod formats;
 pub mod lockout;
 mod login;
+pub mod mfa;
 pub mod password;
+pub mod sealing;
 pub mod session;
 pub mod token;
 
@@ -18,7 +20,8 @@ use shared::FieldErrors;
 
 use self::codes::Codes;
 use self::lockout::LockoutPolicy;
-pub use self::login::{FailureFloor, LoggedIn, LoginKey, Verdict};
+pub use self::login::{Checked, FailureFloor, LoggedIn, LoginKey, LoginOutcome, Verdict};
+use self::mfa::{Mfa, MfaError};
 use self::password::{HashError, Passwords};
 use self::session::Lifetimes;
 use self::token::Tokens;
@@ -45,6 +48,8 @@ pub enum AuthError {
     #[error("too many logins; retry in {0} s")]
     TooManyLogins(u64),
     #[error(transparent)]
+    Mfa(#[from] MfaError),
+    #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
     Hashing(#[from] HashError),
@@ -68,4 +73,6 @@ pub struct Auth {
     /// Successful logins per known device, per account's unknown clients, and per
     /// unknown name: only a success spends one (see `login::check_credentials`).
     pub logins: Arc<Buckets<LoginKey>>,
+    /// Second factors, and who must have one.
+    pub mfa: Mfa,
 }

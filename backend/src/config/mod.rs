@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use shared::{DirectoryVisibility, SignupMode};
+use shared::{DirectoryVisibility, MfaRequired, SignupMode};
 
 pub use self::env::{ConfigError, Env};
 use crate::auth::lockout::LockoutPolicy;
@@ -106,6 +106,8 @@ pub struct AccountSettings {
     /// Lower-case; empty allows any domain.
     pub email_domains: Vec<String>,
     pub directory: DirectoryVisibility,
+    /// Who must have a second factor (`MFA_REQUIRED`).
+    pub mfa_required: MfaRequired,
 }
 
 impl SessionSettings {
@@ -297,10 +299,17 @@ fn accounts<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccountSettin
         },
         |bad| format!("'{bad}' is not a mail domain like example.com"),
     )?;
+    let mfa_required = env.parsed(
+        "MFA_REQUIRED",
+        MfaRequired::default,
+        |raw| MfaRequired::parse(raw).ok(),
+        "must be one of: off, admins, everyone",
+    )?;
     Ok(AccountSettings {
         signup,
         email_domains,
         directory,
+        mfa_required,
     })
 }
 

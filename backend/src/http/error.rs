@@ -18,6 +18,7 @@ use shared::{ErrorBody, ErrorResponse, FieldErrors};
 
 use crate::accounts::AccountError;
 use crate::auth::AuthError;
+use crate::auth::mfa::MfaError;
 use crate::auth::password::HashError;
 use crate::avatars::{AvatarError, PictureError};
 use crate::db;
@@ -68,6 +69,16 @@ pub enum ApiError {
     /// An `If-Match` that no longer matches: the resource changed since it was read.
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A wrong second-factor code (the login's `mfa_token` may be tried again).
+    #[error("wrong second-factor code")]
+    WrongCode,
+    /// The second login step's `mfa_token` is unknown, expired, spent or out of
+    /// attempts: log in again.
+    #[error("second-factor sign-in expired")]
+    MfaChallengeGone,
+    /// The account must set up a second factor (`MFA_REQUIRED`) first.
+    #[error("second factor required")]
+    MfaEnrolmentRequired,
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -117,6 +128,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable_entity",
             ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::WrongCode => "invalid_code",
+            ApiError::MfaChallengeGone => "mfa_token_invalid",
+            ApiError::MfaEnrolmentRequired => "mfa_enrolment_required",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -161,6 +175,18 @@ impl ApiError {
                     .to_owned(),
                 None,
             ),
+            ApiError::WrongCode => (
+                "The code is wrong, or was used already: wait for the next one.".to_owned(),
+                None,
+            ),
+            ApiError::MfaChallengeGone => (
+                "This sign-in has expired or used all its attempts: log in again.".to_owned(),
+                None,
+            ),
+            ApiError::MfaEnrolmentRequired => (
+                "Set up two-factor sign-in before anything else.".to_owned(),
+                None,
+            ),
             ApiError::Unavailable(_) => (
                 "The service is temporarily unavailable; try again shortly.".to_owned(),
                 None,
@@ -179,8 +205,13 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::InvalidCredentials | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::Refused(_) => StatusCode::FORBIDDEN,
+            ApiError::InvalidCredentials
+            | ApiError::Unauthorized
+            | ApiError::WrongCode
+            | ApiError::MfaChallengeGone => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::Refused(_) | ApiError::MfaEnrolmentRequired => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -283,10 +314,28 @@ impl From<AuthError> for ApiError {
                 "cannot be checked now: too many wrong passwords; try again later",
             ),
             AuthError::TooManyLogins(seconds) => ApiError::TooManyRequests(seconds),
+            AuthError::Mfa(err) => err.into(),
             AuthError::Account(err) => err.into(),
             AuthError::Hashing(err) => err.into(),
             AuthError::Database(err) => err.into(),
             AuthError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+impl From<MfaError> for ApiError {
+    fn from(err: MfaError) -> Self {
+        match err {
+            MfaError::AlreadyOn => {
+                ApiError::Conflict("Two-factor sign-in with an app is already on.")
+            }
+            MfaError::NotSetUp => ApiError::Conflict(
+                "There is nothing to confirm or turn off: set up two-factor sign-in first.",
+            ),
+            // At enrolment and when turning it off; the login step answers 401.
+            MfaError::WrongCode => ApiError::field("code", "is wrong, or was used already"),
+            MfaError::ChallengeGone => ApiError::MfaChallengeGone,
+            MfaError::Database(err) => err.into(),
         }
     }
 }

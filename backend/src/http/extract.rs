@@ -205,12 +205,34 @@ pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     } else {
         session::touch(&state.db, &session).await?;
     }
+    if auth.mfa.must_enrol(&user) && !reaches_enrolment(req) {
+        return Err(ApiError::MfaEnrolmentRequired);
+    }
     Ok(CurrentUser {
         user,
         session_id: session.id,
         device_hash: session.device_hash,
         via,
     })
+}
+
+/// The routes a session of an account that must set up a second factor
+/// (`MFA_REQUIRED`) may reach until it has: who it is, its address's verification,
+/// the enrolment, and logout.
+const ENROLMENT_ROUTES: &[&str] = &[
+    "/api/v1/auth/me",
+    "/api/v1/auth/session",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/email/verify",
+    "/api/v1/auth/email/resend",
+    "/api/v1/auth/mfa/totp/setup",
+    "/api/v1/auth/mfa/totp/confirm",
+];
+
+fn reaches_enrolment(req: &HttpRequest) -> bool {
+    let template = req.match_pattern().unwrap_or_default();
+    let reading_me = template != "/api/v1/auth/me" || req.method() == actix_web::http::Method::GET;
+    ENROLMENT_ROUTES.contains(&template.as_str()) && reading_me
 }
 
 /// A request made with an API key: the key must be live, its admin enabled, the

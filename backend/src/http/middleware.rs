@@ -140,6 +140,16 @@ impl Throttled {
         Self::new(Method::PUT, path, bucket, handler)
     }
 
+    /// A DELETE route to `handler` that draws from `bucket` first.
+    pub fn delete<F, Args>(path: &'static str, bucket: Bucket, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        Self::new(Method::DELETE, path, bucket, handler)
+    }
+
     fn new<F, Args>(method: Method, path: &'static str, bucket: Bucket, handler: F) -> Self
     where
         F: Handler<Args>,

@@ -8,16 +8,14 @@
 //! secret): it may carry a secret shown once (a new API key) or personal data.
 //! A claim left by a crash is taken over after [`STALE_CLAIM`].
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::Duration;
-use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     Set, SqlErr,
 };
 
+use crate::auth::sealing::Sealer;
 use crate::clock::now;
 use crate::db::entity::idempotency_key::{self, Column, Entity as IdempotencyKeys};
 
@@ -56,7 +54,7 @@ pub enum Begun {
 /// The store of answers, with the sealing key.
 #[derive(Clone)]
 pub struct Idempotency {
-    cipher: ChaCha20Poly1305,
+    sealer: Sealer,
     fingerprint_key: Vec<u8>,
 }
 
@@ -64,7 +62,7 @@ impl Idempotency {
     /// Under keys derived from the app's secret, the same on every instance sharing it.
     pub fn new(sealing_key: [u8; 32], fingerprint_key: Vec<u8>) -> Self {
         Self {
-            cipher: ChaCha20Poly1305::new(&Key::from(sealing_key)),
+            sealer: Sealer::new(sealing_key),
             fingerprint_key,
         }
     }
@@ -124,7 +122,7 @@ impl Idempotency {
             return Ok(Begun::Mismatch);
         }
         match (found.status, found.response) {
-            (Some(status), Some(sealed)) => match self.open(&sealed) {
+            (Some(status), Some(sealed)) => match self.sealer.open(&sealed) {
                 Some(body) => Ok(Begun::Replay {
                     status: u16::try_from(status).unwrap_or(500),
                     body,
@@ -149,7 +147,7 @@ impl Idempotency {
                 Column::Status,
                 Expr::value(i16::try_from(status).unwrap_or(500)),
             )
-            .col_expr(Column::Response, Expr::value(self.seal(body)))
+            .col_expr(Column::Response, Expr::value(self.sealer.seal(body)))
             .filter(Column::Principal.eq(&claim.principal))
             .filter(Column::Route.eq(claim.route))
             .filter(Column::Key.eq(&claim.key))
@@ -180,31 +178,6 @@ impl Idempotency {
             .filter(Column::Route.eq(claim.route))
             .filter(Column::Key.eq(&claim.key))
     }
-
-    /// A random nonce and the ciphertext, base64.
-    fn seal(&self, plain: &str) -> String {
-        use base64::Engine;
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), plain.as_bytes())
-            .expect("sealing a buffer in memory does not fail");
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        base64::engine::general_purpose::STANDARD.encode(out)
-    }
-
-    fn open(&self, sealed: &str) -> Option<String> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .ok()?;
-        let (nonce, data) = bytes.split_at_checked(12)?;
-        let nonce: [u8; 12] = nonce.try_into().ok()?;
-        let plain = self.cipher.decrypt(&Nonce::from(nonce), data).ok()?;
-        String::from_utf8(plain).ok()
-    }
 }
 
 #[cfg(test)]
@@ -213,18 +186,6 @@ mod tests {
 
     fn store(key: u8) -> Idempotency {
         Idempotency::new([key; 32], vec![key])
-    }
-
-    #[test]
-    fn sealed_answers_open_only_under_their_key() {
-        let sealed = store(1).seal("{\"secret\":\"umk_x\"}");
-        assert!(!sealed.contains("umk_x"));
-        assert_eq!(
-            store(1).open(&sealed).as_deref(),
-            Some("{\"secret\":\"umk_x\"}")
-        );
-        assert_eq!(store(2).open(&sealed), None);
-        assert_eq!(store(1).open("not base64"), None);
     }
 
     #[test]

@@ -47,6 +47,19 @@ impl Notices {
         }
     }
 
+    /// Tells the verified address that a second factor was turned on or off.
+    pub async fn second_factor_changed(
+        &self,
+        db: &impl ConnectionTrait,
+        user: &user::Model,
+        change: &str,
+    ) {
+        if let Some(to) = verified(user) {
+            let mail = self.templates.second_factor_changed(to, user, change);
+            self.send(db, Lane::Notices, Some(user.id), mail).await;
+        }
+    }
+
     /// The verification code, to the address it proves (verified or not: that is
     /// what it is for).
     pub async fn email_code(

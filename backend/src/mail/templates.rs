@@ -93,6 +93,35 @@ impl Templates {
         }
     }
 
+    /// A second factor was turned on or off (`change` says which, and by whom).
+    pub fn second_factor_changed(&self, to: Mailbox, user: &user::Model, change: &str) -> Mail {
+        let app = &self.app_name;
+        let name = &user.first_name;
+        let text = format!(
+            "Hello {name},\n\nTwo-factor sign-in of your {app} account ({username}) was \
+             {change}.\n\nIf this was not you, recover your account at once and contact \
+             your administrator.\n\n-- {app}\n",
+            username = user.username,
+        );
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\">\
+             <p>Hello {name},</p><p>Two-factor sign-in of your {app} account ({username}) \
+             was {change}.</p><p>If this was not you, recover your account at once and \
+             contact your administrator.</p><p>&mdash; {app}</p></body></html>",
+            name = escape_html(name),
+            app = escape_html(app),
+            username = escape_html(&user.username),
+            change = escape_html(change),
+        );
+        Mail {
+            to,
+            subject: format!("Two-factor sign-in of your {app} account changed"),
+            text,
+            html,
+            kind: "second_factor_changed",
+        }
+    }
+
     /// The code that proves `to` is the owner's address (sign-up, a new address).
     pub fn email_code(&self, to: Mailbox, user: &user::Model, code: &str) -> Mail {
         let app = &self.app_name;

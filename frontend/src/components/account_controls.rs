@@ -1,6 +1,6 @@
 //! What an admin can do to an account besides editing it: disable or enable it,
 //! unlock it after failed logins (for unknown clients and on each device), end its
-//! sessions.
+//! sessions, reset its second factors.
 
 use leptos::prelude::*;
 use shared::User;
@@ -16,6 +16,7 @@ pub enum Control {
     Enable,
     Unlock,
     EndSessions,
+    ResetMfa,
 }
 
 impl Control {
@@ -25,6 +26,7 @@ impl Control {
             Control::Enable => format!("Enabled {username}."),
             Control::Unlock => format!("Unlocked {username}."),
             Control::EndSessions => format!("Ended the sessions of {username}."),
+            Control::ResetMfa => format!("Reset the two-factor sign-in of {username}."),
         }
     }
 }
@@ -49,6 +51,12 @@ impl AccountControl {
                     Control::Disable => api::disable_user(id).await.map(Some),
                     Control::Enable => api::enable_user(id).await.map(Some),
                     Control::Unlock => api::unlock_user(id).await.map(Some),
+                    Control::ResetMfa => match api::reset_user_mfa(id).await {
+                        Ok(()) => api::get_user_versioned(id)
+                            .await
+                            .map(|(user, _)| Some(user)),
+                        Err(e) => Err(e),
+                    },
                     Control::EndSessions => api::revoke_user_sessions(id).await.map(|done| {
                         toasts.success(format!("Ended {} session(s).", done.revoked));
                         None
@@ -102,6 +110,7 @@ pub fn AccountControls(control: AccountControl) -> impl IntoView {
     };
     let disabled = move || account.with(|u| u.disabled_at.is_some());
     let locked = move || account.with(|u| u.locked_until.is_some()) || device_locked();
+    let has_mfa = move || account.with(|u| u.mfa.is_some_and(|m| m.enabled()));
     let pending = action.pending();
     let busy = move || pending.get();
     view! {
@@ -123,6 +132,10 @@ pub fn AccountControls(control: AccountControl) -> impl IntoView {
                 </Show>
                 <button type="button" class="button" data-testid="end-sessions" disabled=busy
                     on:click=move |_| { action.dispatch(Control::EndSessions); }>"End all sessions"</button>
+                <Show when=has_mfa>
+                    <button type="button" class="button danger" data-testid="reset-mfa" disabled=busy
+                        on:click=move |_| { action.dispatch(Control::ResetMfa); }>"Reset two-factor sign-in"</button>
+                </Show>
             </div>
         </section>
     }

@@ -152,6 +152,7 @@ mod tests {
             disabled_at: None,
             locked_until: None,
             avatar_url: None,
+            mfa: None,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::api;
 use crate::components::avatar::Avatar;
 use crate::components::email_state::VerifyBanner;
 use crate::components::icons::{Icon, IconName};
+use crate::components::mfa::EnrolmentRequired;
 use crate::components::toast::use_toasts;
 use crate::session::use_session;
 
@@ -58,7 +59,11 @@ pub fn Shell() -> impl IntoView {
         </header>
         <main class="content" id="main" tabindex="-1">
             <VerifyBanner/>
-            <Outlet/>
+            {move || if session.must_enrol.get() {
+                view! { <EnrolmentRequired/> }.into_any()
+            } else {
+                view! { <Outlet/> }.into_any()
+            }}
         </main>
     }
 }

@@ -14,6 +14,7 @@ pub mod form;
 pub mod icons;
 pub mod layout;
 pub mod lockout;
+pub mod mfa;
 pub mod pager;
 pub mod password_form;
 pub mod recovery;

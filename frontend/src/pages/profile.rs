@@ -1,4 +1,5 @@
-//! My profile: own details (with the state of the address) and password.
+//! My profile: own details (with the state of the address), password, and
+//! two-factor sign-in.
 
 use leptos::prelude::*;
 use shared::{FieldErrors, UpdateProfileRequest, User};
@@ -10,6 +11,7 @@ use crate::components::account_fields::{
 use crate::components::avatar::PictureEditor;
 use crate::components::email_state::newly_requested;
 use crate::components::form::{Field, SubmitButton};
+use crate::components::mfa::SecondFactorPanel;
 use crate::components::password_form::PasswordForm;
 use crate::components::toast::use_toasts;
 use crate::hooks::{Failure, use_form_action};
@@ -28,6 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <PictureEditor user=me on_change=on_picture/>
                 <DetailsForm form=form/>
                 <PasswordForm user_inputs=form.known_words()/>
+                <SecondFactorPanel/>
             </section>
         }
     })

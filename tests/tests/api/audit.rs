@@ -64,13 +64,14 @@ db_test!(
         app.client().login("bob", WRONG).await;
         admin.post(&format!("{bob_path}/unlock"), &json!({})).await;
         // Recovery, start to end.
+        const RECOVERED: &str = "quiet meadow lantern 904";
         let code = app.mailed_code(&app.client(), new_email, 1).await.code();
         let client = app.client();
         let flow = client.flow_token_ok(new_email, &code).await;
         let token = client.reset_token_ok(&flow).await;
         assert_eq!(
             client
-                .reset(&token, "quiet meadow lantern 904")
+                .reset(&token, RECOVERED)
                 .await
                 .status(),
             StatusCode::NO_CONTENT
@@ -126,6 +127,35 @@ db_test!(
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        // Two-factor sign-in: on, a recovery code at login, new codes, off, on again
+        // and an admin's reset.
+        bob.login_ok("bob", RECOVERED).await;
+        let step = fresh_step().await;
+        let (totp, codes) = bob.enrol_totp(RECOVERED, step).await;
+        let res = app.client().login("bob", RECOVERED).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let challenge: Value = json(res).await;
+        let res = app
+            .client()
+            .post(
+                "/api/v1/auth/mfa/verify",
+                &json!({"mfa_token": challenge["mfa_token"], "recovery_code": codes[0]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let renew = json!({"current_password": RECOVERED});
+        let res = bob.post("/api/v1/auth/mfa/recovery-codes", &renew).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = bob
+            .request(reqwest::Method::DELETE, "/api/v1/auth/mfa/totp")
+            .json(&json!({"current_password": RECOVERED, "code": totp.code(step, 1)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        bob.enrol_totp(RECOVERED, step).await;
+        let res = admin.delete(&format!("{bob_path}/mfa")).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
         // Disable, enable, delete.
         admin.post(&format!("{bob_path}/disable"), &json!({})).await;
         admin.post(&format!("{bob_path}/enable"), &json!({})).await;

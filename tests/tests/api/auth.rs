@@ -47,6 +47,7 @@ db_test!(signup_returns_the_user_without_secrets, |db| async move {
             "last_login_at",
             "last_name",
             "locked_until",
+            "mfa",
             "mobile",
             "role",
             "updated_at",

@@ -21,6 +21,7 @@ mod import;
 mod integrations;
 mod legacy;
 mod metrics;
+mod mfa;
 mod recovery;
 mod security;
 mod sessions;

@@ -33,6 +33,12 @@ pub struct Model {
     /// The content hash of the account's picture (`avatars`), which names its URL;
     /// `None` without one.
     pub avatar_version: Option<String>,
+    /// When TOTP was turned on; `None` while it is off.
+    pub mfa_totp_at: Option<DateTimeUtc>,
+    /// Passkeys registered.
+    pub mfa_passkeys: i32,
+    /// Recovery codes not used yet.
+    pub mfa_recovery_left: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

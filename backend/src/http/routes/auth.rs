@@ -1,20 +1,20 @@
 //! `/api/v1/auth`: signup, login and logout, API tokens, and the caller's own account.
 
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use shared::validate::Password;
 use shared::{
-    AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, MessageResponse,
+    AuditAction, ChangePasswordRequest, ErrorResponse, LoginRequest, MessageResponse, MfaChallenge,
     PasswordStrengthRequest, SessionKind, SessionState, SignupOptions, SignupRequest, Strength,
     TokenResponse, UpdateProfileRequest, User, UserChanges, VerifyEmailRequest,
 };
 
 use super::changes::{change_account, send_email_code, welcome};
-use super::{off_thread, spend_hashing};
+use super::{mfa, off_thread, spend_hashing};
 use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
-use crate::auth::LoggedIn;
 use crate::auth::session::{self, Session};
+use crate::auth::{LoggedIn, LoginOutcome};
 use crate::http::cookie::lifetime;
 use crate::http::error::ApiError;
 use crate::http::extract::{CurrentUser, Via, authenticate};
@@ -37,6 +37,16 @@ pub fn throttled() -> Vec<Throttled> {
         // Codes are guessed here; each request may send mail.
         Throttled::post("/email/verify", Bucket::Recovery, verify_email),
         Throttled::post("/email/resend", Bucket::Recovery, resend_email_code),
+        // The second login step guesses codes; the others re-authenticate.
+        Throttled::post("/mfa/verify", Bucket::Credentials, mfa::verify),
+        Throttled::post("/mfa/totp/setup", Bucket::Hashing, mfa::totp_setup),
+        Throttled::delete("/mfa/totp", Bucket::Hashing, mfa::totp_disable),
+        Throttled::post(
+            "/mfa/recovery-codes",
+            Bucket::Hashing,
+            mfa::renew_recovery_codes,
+        ),
+        Throttled::post("/mfa/totp/confirm", Bucket::Recovery, mfa::totp_confirm),
     ]
 }
 
@@ -103,13 +113,16 @@ pub async fn signup(
 /// Sets the session cookie (HttpOnly, SameSite=Strict). Every failure (unknown user,
 /// wrong password) gets the same 401. A first login from a browser also sets a device
 /// cookie: its later failures count on its own budget, so a stranger's guesses that
-/// lock the account for unknown clients do not lock its owner out.
+/// lock the account for unknown clients do not lock its owner out. An account with a
+/// second factor gets 202 and an `mfa_token` instead: no session until
+/// `POST /auth/mfa/verify`.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; the session cookie is set", body = User,
          headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 202, description = "The password is right; the second factor is asked for", body = MfaChallenge),
         (status = 400, description = "Username or password missing", body = ErrorResponse),
         (status = 401, description = "Invalid username or password", body = ErrorResponse),
     )
@@ -121,38 +134,67 @@ pub async fn login(
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut response, logged_in, session, token) = log_in(
+    log_in(
         &state,
         &req,
         &client,
         body.into_inner(),
         SessionKind::Cookie,
     )
-    .await?;
-    response.cookie(state.cookie.for_new_session(token, &session));
-    Ok(response.json(accounts::to_api(logged_in.user)))
+    .await
 }
 
 /// What login and token share: the device token from the body, else from the device
-/// cookie; the login; a 200 that sets the device cookie for a new device.
+/// cookie; the login; its answer (or the 202 asking for the second factor).
 async fn log_in(
     state: &AppState,
     req: &HttpRequest,
     client: &ClientInfo,
     mut credentials: LoginRequest,
     kind: SessionKind,
-) -> Result<(HttpResponseBuilder, LoggedIn, Session, String), ApiError> {
+) -> Result<HttpResponse, ApiError> {
     if credentials.device_token.is_none() {
         credentials.device_token = req
             .cookie(state.cookie.device_name())
             .map(|cookie| cookie.value().to_owned());
     }
-    let (logged_in, session, token) = state.auth.log_in(&credentials, client, kind).await?;
+    match state.auth.log_in(&credentials, client, kind).await? {
+        LoginOutcome::SecondFactor(challenge) => Ok(mfa::second_step(challenge)),
+        LoginOutcome::LoggedIn(logged_in, session, token) => {
+            Ok(answer_login(state, logged_in, &session, token, kind))
+        }
+    }
+}
+
+/// A completed login's answer: the account and the session cookie (a cookie login),
+/// or the bearer token; a new device's cookie either way.
+pub fn answer_login(
+    state: &AppState,
+    logged_in: LoggedIn,
+    session: &Session,
+    token: String,
+    kind: SessionKind,
+) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     if let Some(device) = &logged_in.new_device_token {
         response.cookie(state.cookie.device(device));
     }
-    Ok((response, logged_in, session, token))
+    match kind {
+        SessionKind::Cookie => {
+            response.cookie(state.cookie.for_new_session(token, session));
+            response.json(accounts::to_api(logged_in.user))
+        }
+        SessionKind::Bearer => {
+            response
+                .insert_header(("Cache-Control", "no-store"))
+                .json(TokenResponse {
+                    access_token: token,
+                    token_type: "Bearer".to_owned(),
+                    expires_in: lifetime(session),
+                    device_token: logged_in.new_device_token,
+                })
+        }
+    }
 }
 
 /// End the current session.
@@ -197,6 +239,7 @@ pub async fn logout(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse),
+        (status = 202, description = "The password is right; the second factor is asked for (`POST /auth/mfa/verify` then answers the token)", body = MfaChallenge),
         (status = 400, description = "Username or password missing", body = ErrorResponse),
         (status = 401, description = "Invalid username or password", body = ErrorResponse),
     )
@@ -208,22 +251,14 @@ pub async fn token(
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut response, logged_in, session, token) = log_in(
+    log_in(
         &state,
         &req,
         &client,
         body.into_inner(),
         SessionKind::Bearer,
     )
-    .await?;
-    Ok(response
-        .insert_header(("Cache-Control", "no-store"))
-        .json(TokenResponse {
-            access_token: token,
-            token_type: "Bearer".to_owned(),
-            expires_in: lifetime(&session),
-            device_token: logged_in.new_device_token,
-        }))
+    .await
 }
 
 /// The logged-in account.
@@ -252,8 +287,12 @@ pub async fn session_state(
 ) -> Result<HttpResponse, ApiError> {
     let mut response = HttpResponse::Ok();
     response.insert_header(("Cache-Control", "no-store"));
+    let mut mfa_enrolment_required = false;
     let user = match authenticate(&req).await {
-        Ok(current) => Some(accounts::to_api(current.user)),
+        Ok(current) => {
+            mfa_enrolment_required = state.auth.mfa.must_enrol(&current.user);
+            Some(accounts::to_api(current.user))
+        }
         Err(ApiError::Unauthorized) => {
             if req.cookie(state.cookie.name()).is_some() {
                 response.cookie(state.cookie.clear());
@@ -262,7 +301,10 @@ pub async fn session_state(
         }
         Err(other) => return Err(other),
     };
-    Ok(response.json(SessionState { user }))
+    Ok(response.json(SessionState {
+        user,
+        mfa_enrolment_required,
+    }))
 }
 
 /// Change your own details.

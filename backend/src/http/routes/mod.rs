@@ -12,6 +12,7 @@ pub mod export;
 pub mod health;
 pub mod import;
 pub mod invitations;
+pub mod mfa;
 pub mod recovery;
 pub mod sessions;
 pub mod spa;

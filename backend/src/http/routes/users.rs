@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/enable", web::post().to(enable_user))
             .route("/{id}/unlock", web::post().to(unlock_user))
             .route("/{id}/lockout", web::get().to(lockout_state))
+            .route("/{id}/mfa", web::delete().to(super::mfa::reset_user_mfa))
             .route("/{id}/avatar", web::get().to(avatars::avatar))
             .route("/{id}/avatar", web::put().to(avatars::upload_avatar))
             .route("/{id}/avatar", web::delete().to(avatars::remove_avatar)),
