@@ -147,15 +147,31 @@ pub async fn session_state() -> Result<SessionState, ApiError> {
 }
 
 /// How a login with the right password answers: logged in, or the second step.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum LoginAnswer {
     SecondFactor(MfaChallenge),
     LoggedIn(Box<User>),
 }
 
+/// The status tells the answers apart: 202 asks for the second factor.
 pub async fn login(request: &LoginRequest) -> Result<LoginAnswer, ApiError> {
-    call(Method::POST, "/auth/login", Some(request), On401::Report).await
+    let response = RequestBuilder::new("/api/v1/auth/login")
+        .method(Method::POST)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .json(request)
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if response.status() == 202 {
+        return read(response, On401::Report)
+            .await
+            .map(LoginAnswer::SecondFactor);
+    }
+    read(response, On401::Report)
+        .await
+        .map(|user| LoginAnswer::LoggedIn(Box::new(user)))
 }
 
 /// The second login step.

@@ -237,3 +237,11 @@ impl Timer {
         }
     }
 }
+
+/// Runs `change` once the answer being handled has settled: for a success that
+/// replaces the very form that sent it (the next step of a flow). The form's action
+/// still writes its state when its handler returns, so its component must outlive
+/// that.
+pub fn after_answer(change: impl FnOnce() + 'static) {
+    leptos::task::spawn_local(async move { change() });
+}

@@ -33,7 +33,10 @@ impl Session {
 
     /// Takes in what `GET /auth/session` said.
     pub fn set_state(&self, state: shared::SessionState) {
-        self.must_enrol.set(state.mfa_enrolment_required);
+        // Only a change redraws the frame (and the page in it).
+        if self.must_enrol.get_untracked() != state.mfa_enrolment_required {
+            self.must_enrol.set(state.mfa_enrolment_required);
+        }
         self.user.set(state.user);
     }
 

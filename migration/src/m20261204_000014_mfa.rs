@@ -74,7 +74,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // One column per statement: SQLite alters one at a time.
         for column in [
-            ColumnDef::new(SecondFactors::MfaTotpAt).date_time().null().to_owned(),
+            ColumnDef::new(SecondFactors::MfaTotpAt)
+                .date_time()
+                .null()
+                .to_owned(),
             ColumnDef::new(SecondFactors::MfaPasskeys)
                 .integer()
                 .not_null()
@@ -202,7 +205,11 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).if_exists().to_owned())
                 .await?;
         }
-        for column in [SecondFactors::MfaRecoveryLeft, SecondFactors::MfaPasskeys, SecondFactors::MfaTotpAt] {
+        for column in [
+            SecondFactors::MfaRecoveryLeft,
+            SecondFactors::MfaPasskeys,
+            SecondFactors::MfaTotpAt,
+        ] {
             manager
                 .alter_table(
                     Table::alter()

@@ -26,7 +26,9 @@ where
         <Transition fallback=move || view! {
             <p class="loading" data-testid=loading_testid><span class="spinner"></span>{format!(" {loading}")}</p>
         }>
-            {move || resource.get().map(|result| match result {
+            // `try_get`: an answer that lands while the screen is being taken down
+            // (a logout just after the screen asked) finds the resource gone.
+            {move || resource.try_get().flatten().map(|result| match result {
                 Ok(value) => children(value).into_any(),
                 Err(e) => view! { <p class="alert" role="alert" data-testid=error_testid>{e.message()}</p> }.into_any(),
             })}

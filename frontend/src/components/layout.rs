@@ -59,11 +59,9 @@ pub fn Shell() -> impl IntoView {
         </header>
         <main class="content" id="main" tabindex="-1">
             <VerifyBanner/>
-            {move || if session.must_enrol.get() {
-                view! { <EnrolmentRequired/> }.into_any()
-            } else {
-                view! { <Outlet/> }.into_any()
-            }}
+            <Show when=move || !session.must_enrol.get() fallback=EnrolmentRequired>
+                <Outlet/>
+            </Show>
         </main>
     }
 }

@@ -12,19 +12,16 @@ use shared::{
 use crate::api;
 use crate::components::form::{Field, SubmitButton};
 use crate::components::toast::use_toasts;
-use crate::hooks::{Failure, use_form_action};
+use crate::hooks::{Failure, after_answer, use_form_action};
 use crate::session::{Session, use_session};
 
-/// Reads the account again, so its `mfa` summary follows a change. A restriction
-/// that starts (a second factor turned off where one is required) applies at once;
-/// one that ends waits for the recovery codes to be put away.
+/// Reads the account again, so its `mfa` summary (and the session's restriction)
+/// follow a change. The screen is drawn anew then, so new recovery codes are put
+/// away first.
 fn refresh_session(session: Session) {
     leptos::task::spawn_local(async move {
         if let Ok(state) = api::session_state().await {
-            if state.mfa_enrolment_required {
-                session.must_enrol.set(true);
-            }
-            session.user.set(state.user);
+            session.set_state(state);
         }
     });
 }
@@ -33,6 +30,7 @@ fn refresh_session(session: Session) {
 #[component]
 pub fn SecondFactorPanel() -> impl IntoView {
     let session = use_session();
+    let put_away = move || refresh_session(session);
     let summary = move || {
         session
             .user
@@ -43,7 +41,10 @@ pub fn SecondFactorPanel() -> impl IntoView {
         <section class="card" data-testid="mfa-panel" aria-labelledby="mfa-heading">
             <h2 id="mfa-heading">"Two-factor sign-in"</h2>
             {move || match codes.get() {
-                Some(list) => view! { <RecoveryCodesCard codes=list on_done=move || codes.set(None)/> }.into_any(),
+                Some(list) => view! { <RecoveryCodesCard codes=list on_done=move || {
+                    codes.set(None);
+                    put_away();
+                }/> }.into_any(),
                 None if summary().totp => view! { <TotpOn summary=summary() codes=codes/> }.into_any(),
                 None => view! { <TotpEnrolment codes=codes/> }.into_any(),
             }}
@@ -72,7 +73,7 @@ fn StartSetup(setup: RwSignal<Option<TotpSetup>>) -> impl IntoView {
         errors,
         Failure::Toast,
         |request: ReauthRequest| async move { api::totp_setup(&request).await },
-        move |found: TotpSetup| setup.set(Some(found)),
+        move |found: TotpSetup| after_answer(move || setup.set(Some(found))),
     );
     let on_submit = start.on_submit(move || {
         let request = ReauthRequest {
@@ -91,7 +92,6 @@ fn StartSetup(setup: RwSignal<Option<TotpSetup>>) -> impl IntoView {
 #[component]
 fn ConfirmSetup(setup: TotpSetup, codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
     let toasts = use_toasts();
-    let session = use_session();
     let code = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let confirm = use_form_action(
@@ -100,8 +100,7 @@ fn ConfirmSetup(setup: TotpSetup, codes: RwSignal<Option<Vec<String>>>) -> impl 
         |request: TotpConfirmRequest| async move { api::totp_confirm(&request).await },
         move |answer: RecoveryCodes| {
             toasts.success("Two-factor sign-in is on.");
-            codes.set(Some(answer.recovery_codes));
-            refresh_session(session);
+            after_answer(move || codes.set(Some(answer.recovery_codes)));
         },
     );
     let on_submit = confirm.on_submit(move || {
@@ -128,17 +127,13 @@ fn ConfirmSetup(setup: TotpSetup, codes: RwSignal<Option<Vec<String>>>) -> impl 
 /// On: new recovery codes, or turning it off.
 #[component]
 fn TotpOn(summary: MfaSummary, codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
-    let session = use_session();
     let password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let renew = use_form_action(
         errors,
         Failure::Toast,
         |request: ReauthRequest| async move { api::renew_recovery_codes(&request).await },
-        move |answer: RecoveryCodes| {
-            codes.set(Some(answer.recovery_codes));
-            refresh_session(session);
-        },
+        move |answer: RecoveryCodes| after_answer(move || codes.set(Some(answer.recovery_codes))),
     );
     let on_renew = renew.on_submit(move || {
         let request = ReauthRequest {
@@ -256,7 +251,7 @@ pub fn EnrolmentRequired() -> impl IntoView {
                     Some(list) => view! {
                         <RecoveryCodesCard codes=list on_done=move || {
                             codes.set(None);
-                            session.must_enrol.set(false);
+                            refresh_session(session);
                         }/>
                     }.into_any(),
                     None => view! { <TotpEnrolment codes=codes/> }.into_any(),

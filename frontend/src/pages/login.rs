@@ -8,7 +8,7 @@ use shared::{FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyReques
 
 use crate::api::{self, LoginAnswer};
 use crate::components::form::{Field, SubmitButton};
-use crate::hooks::{Failure, use_form_action};
+use crate::hooks::{Failure, after_answer, use_form_action};
 use crate::nav::safe_next;
 use crate::session::{Session, use_session};
 
@@ -52,7 +52,7 @@ fn PasswordStep(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
         |request: LoginRequest| async move { api::login(&request).await },
         move |answer| match answer {
             LoginAnswer::LoggedIn(user) => signed_in(session, *user),
-            LoginAnswer::SecondFactor(asked) => challenge.set(Some(asked)),
+            LoginAnswer::SecondFactor(asked) => after_answer(move || challenge.set(Some(asked))),
         },
     );
     let on_submit = login.on_submit(move || {

@@ -70,10 +70,7 @@ db_test!(
         let flow = client.flow_token_ok(new_email, &code).await;
         let token = client.reset_token_ok(&flow).await;
         assert_eq!(
-            client
-                .reset(&token, RECOVERED)
-                .await
-                .status(),
+            client.reset(&token, RECOVERED).await.status(),
             StatusCode::NO_CONTENT
         );
         // A picture, set and removed; the list exported.

@@ -27,6 +27,7 @@ mod account_security;
 mod bulk;
 mod integrations;
 mod lockout;
+mod mfa;
 mod phone;
 mod pictures;
 
@@ -546,7 +547,7 @@ async fn fill_search(page: &Page, text: &str) {
 }
 
 /// The most the app's code (.wasm and .js) may weigh over the wire.
-const BUNDLE_BUDGET: u64 = 450_000;
+const BUNDLE_BUDGET: u64 = 480_000;
 
 /// What the browser downloaded before the login screen showed: the bundle arrives
 /// compressed, within budget (the README's figure is this test's output).
