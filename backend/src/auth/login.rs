@@ -342,10 +342,10 @@ impl Auth {
         password: &SecretString,
         counter: Counter<'_>,
     ) -> Result<user::Model, AuthError> {
-        // With a second factor the login is not over: the account's count stays
+        // With a second factor the login is not over: its counter keeps this attempt
         // until the factor passes, or guessing codes five at a time between right
         // passwords would never lock it.
-        let settled = !(mfa::enabled(&user) && matches!(counter, Counter::Account(_)));
+        let settled = !mfa::enabled(&user);
         if settled {
             user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
         }
@@ -437,8 +437,9 @@ impl Auth {
     }
 
     /// The second login step: one attempt of the challenge behind `token` with
-    /// `factor`. A wrong code counts toward the account's lockout like a wrong
-    /// password; the right one opens the session the first step asked for.
+    /// `factor`. A wrong code counts toward the lockout like a wrong password, on the
+    /// counter the password was checked on; the right one settles that counter and
+    /// opens the session the first step asked for.
     pub async fn verify_second_factor(
         &self,
         token: &str,
@@ -449,7 +450,13 @@ impl Auth {
         let user = accounts::find(&self.db, challenge.user_id)
             .await?
             .filter(|u| u.disabled_at.is_none());
-        let counter = Counter::Account(challenge.user_id);
+        // The counter the password counted on: the known device's, else the account's
+        // for unknown clients, so a stranger's wrong codes do not lock the owner out.
+        let counter = match &challenge.device_hash {
+            Some(hash) => Counter::Device(hash),
+            None => Counter::Account(challenge.user_id),
+        };
+        let known_device = challenge.device_hash.is_some();
         let reserved = lockout::reserve(&self.db, &self.lockout, counter).await?;
         let (Some(user), true) = (user, reserved) else {
             // Disabled or locked meanwhile: this login cannot end well.
@@ -465,7 +472,7 @@ impl Auth {
             if let Some((failures, until)) = lockout::locked_until(&self.db, counter).await? {
                 tracing::warn!(user_id = user.id, failures, %until, "account locked");
                 if let Err(err) = self
-                    .announce_lock(&user, failures, until, false, client)
+                    .announce_lock(&user, failures, until, known_device, client)
                     .await
                 {
                     tracing::error!(user_id = user.id, error = %err, "could not record the lockout");

@@ -195,8 +195,8 @@ db_test!(
         );
 
         // A login is a failure until its second factor passes: two logins and six
-        // wrong codes reach the threshold of 8, the account locks, and even the right
-        // code cannot finish a login then.
+        // wrong codes from unknown clients reach the threshold of 8, the account locks
+        // for them, and even the right code cannot finish such a login then.
         let token = first_step(&app.client(), "grace").await;
         let res = verify(&client, json!({"mfa_token": token, "code": "999999"})).await;
         assert_eq!(error_code(res).await, "invalid_code");
@@ -211,6 +211,16 @@ db_test!(
             shown.locked_until.is_some(),
             "wrong codes locked the account"
         );
+
+        // For unknown clients: the owner's own browser (its device cookie) still logs
+        // in, its codes counting on that device.
+        let token = first_step(&client, "grace").await;
+        let res = verify(
+            &client,
+            json!({"mfa_token": token, "code": totp.code(step, 1)}),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
     }
 );
 
