@@ -342,16 +342,18 @@ impl Auth {
         password: &SecretString,
         counter: Counter<'_>,
     ) -> Result<user::Model, AuthError> {
-        // With a second factor the login is not over: its counter keeps this attempt
-        // until the factor passes, or guessing codes five at a time between right
-        // passwords would never lock it.
-        let settled = !mfa::enabled(&user);
-        if settled {
+        // With a second factor the login is not over: the password's reservation is
+        // given back (a right password must not be what locks the account), and the
+        // count (wrong codes included) is settled only when the factor passes, so
+        // guessing codes five at a time between right passwords still locks it.
+        if mfa::enabled(&user) {
+            lockout::refund(&self.db, &self.lockout, counter).await?;
+        } else {
             user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
-        }
-        if settled && matches!(counter, Counter::Account(_)) {
-            user.failed_logins = 0;
-            user.locked_until = None;
+            if matches!(counter, Counter::Account(_)) {
+                user.failed_logins = 0;
+                user.locked_until = None;
+            }
         }
         let stored = user.password_hash.clone();
         if password::needs_rehash(&stored) {
@@ -498,6 +500,46 @@ impl Auth {
         let (logged_in, session, token) =
             self.complete_login(checked, client, challenge.kind).await?;
         Ok((logged_in, session, token, challenge.kind))
+    }
+
+    /// Checks a second factor given by a logged-in user (to turn it off) under the
+    /// lockout, on the counter of the session's device like a re-authentication: a
+    /// wrong code counts and is audited; a recovery code used is audited.
+    pub async fn verify_current_factor(
+        &self,
+        user: &user::Model,
+        device_hash: Option<&str>,
+        factor: &SecondFactor,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let device = match device_hash {
+            Some(hash) => devices::find_by_hash(&self.db, user.id, hash).await?,
+            None => None,
+        };
+        let counter = match &device {
+            Some(device) => Counter::Device(&device.token_hash),
+            None => Counter::Account(user.id),
+        };
+        if !lockout::reserve(&self.db, &self.lockout, counter).await? {
+            return Err(AuthError::CurrentPasswordLocked);
+        }
+        if !self.mfa.check(user.id, factor).await? {
+            audit::Event::failure(AuditAction::MfaDisabled)
+                .by(user)
+                .detail(json!({ "reason": "wrong_second_factor" }))
+                .record(&self.db, client)
+                .await;
+            return Err(MfaError::WrongCode.into());
+        }
+        // The password check that follows settles the count.
+        lockout::refund(&self.db, &self.lockout, counter).await?;
+        if let SecondFactor::RecoveryCode(_) = factor {
+            audit::Event::success(AuditAction::RecoveryCodeUsed)
+                .by(user)
+                .record(&self.db, client)
+                .await;
+        }
+        Ok(())
     }
 
     /// Opens a session for `user` (from the known device `device_hash`, if any) and

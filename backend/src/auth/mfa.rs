@@ -131,8 +131,11 @@ impl Mfa {
         rand::rng().fill_bytes(&mut bytes);
         let secret = Secret::from(bytes.to_vec()).to_base32();
         let txn = self.db.begin().await?;
+        // Only a secret not confirmed yet is replaced: a confirmed one (from a
+        // concurrent confirm) keeps its row, and the insert then fails.
         TotpSecrets::delete_many()
             .filter(TotpColumn::UserId.eq(user.id))
+            .filter(TotpColumn::ConfirmedAt.is_null())
             .exec(&txn)
             .await?;
         mfa_totp::ActiveModel {
@@ -143,7 +146,11 @@ impl Mfa {
             created_at: Set(now()),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => MfaError::AlreadyOn,
+            _ => err.into(),
+        })?;
         txn.commit().await?;
         let otpauth_uri = otpauth_uri(&self.issuer, &user.username, &secret);
         let qr_svg = qr_svg(&otpauth_uri);
@@ -171,11 +178,18 @@ impl Mfa {
             return Err(MfaError::WrongCode);
         }
         let txn = self.db.begin().await?;
-        TotpSecrets::update_many()
+        // The very secret the code was checked against, still unconfirmed: a setup
+        // or confirm that ran meanwhile makes this one fail instead.
+        let confirmed = TotpSecrets::update_many()
             .col_expr(TotpColumn::ConfirmedAt, Expr::value(Some(now())))
             .filter(TotpColumn::UserId.eq(user.id))
+            .filter(TotpColumn::Secret.eq(&row.secret))
+            .filter(TotpColumn::ConfirmedAt.is_null())
             .exec(&txn)
             .await?;
+        if confirmed.rows_affected != 1 {
+            return Err(MfaError::NotSetUp);
+        }
         Users::update_many()
             .col_expr(UserColumn::MfaTotpAt, Expr::value(Some(now())))
             .filter(UserColumn::Id.eq(user.id))
@@ -357,6 +371,7 @@ impl Mfa {
         let taken = TotpSecrets::update_many()
             .col_expr(TotpColumn::LastStep, Expr::value(Some(step)))
             .filter(TotpColumn::UserId.eq(row.user_id))
+            .filter(TotpColumn::Secret.eq(&row.secret))
             .filter(
                 sea_orm::Condition::any()
                     .add(TotpColumn::LastStep.is_null())

@@ -21,6 +21,7 @@ pub fn Shell() -> impl IntoView {
     let logout = Action::new_local(move |_: &()| async move { api::logout().await });
     Effect::new(move |_| {
         if let Some(result) = logout.value().get() {
+            session.must_enrol.set(false);
             session.user.set(None);
             match result {
                 Ok(()) => toasts.success("You are logged out."),

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use shared::{FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, User};
+use shared::{
+    FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, SessionState, User,
+};
 
 use crate::api::{self, LoginAnswer};
 use crate::components::form::{Field, SubmitButton};
@@ -99,7 +101,11 @@ fn signed_in(session: Session, user: User) {
     leptos::task::spawn_local(async move {
         match api::session_state().await {
             Ok(state) => session.set_state(state),
-            Err(_) => session.user.set(Some(user)),
+            // The server will say what the session may do on the next call.
+            Err(_) => session.set_state(SessionState {
+                user: Some(user),
+                mfa_enrolment_required: false,
+            }),
         }
     });
 }

@@ -194,12 +194,15 @@ db_test!(
             "the budget is spent"
         );
 
-        // A login is a failure until its second factor passes: two logins and six
-        // wrong codes from unknown clients reach the threshold of 8, the account locks
-        // for them, and even the right code cannot finish such a login then.
+        // A right password gives its own attempt back, but wrong codes stay counted
+        // until a second factor passes: three more from unknown clients reach the
+        // threshold of 8, the account locks for them, and even the right code cannot
+        // finish such a login then.
         let token = first_step(&app.client(), "grace").await;
-        let res = verify(&client, json!({"mfa_token": token, "code": "999999"})).await;
-        assert_eq!(error_code(res).await, "invalid_code");
+        for _ in 0..3 {
+            let res = verify(&client, json!({"mfa_token": token, "code": "999999"})).await;
+            assert_eq!(error_code(res).await, "invalid_code");
+        }
         let locked = verify(
             &client,
             json!({"mfa_token": token, "code": totp.code(step, 1)}),
@@ -295,7 +298,7 @@ db_test!(
         app.signup_verified(&client, &account("ada")).await;
         client.login_ok("ada", PASSWORD).await;
         let step = fresh_step().await;
-        let (totp, _) = enrol(&client, step).await;
+        let (totp, codes) = enrol(&client, step).await;
         let disable = |body: Value| {
             let client = client.clone();
             async move {
@@ -318,7 +321,8 @@ db_test!(
         let me: User = json(client.me().await).await;
         assert!(me.mfa.unwrap().totp, "still on after refusals");
 
-        let off = disable(json!({"current_password": PASSWORD, "code": totp.code(step, 1)})).await;
+        // A recovery code does it too (and is spent, and audited).
+        let off = disable(json!({"current_password": PASSWORD, "code": codes[0]})).await;
         assert_eq!(off.status(), StatusCode::NO_CONTENT);
         let me: User = json(client.me().await).await;
         assert_eq!(me.mfa.unwrap(), shared::MfaSummary::default());
@@ -327,7 +331,9 @@ db_test!(
             .wait_for_subject("ada@example.com", "Two-factor sign-in", 2)
             .await;
         let trail = audit_actions(&client).await;
-        assert!(trail.iter().any(|a| a == "mfa_disabled"), "{trail:?}");
+        for action in ["mfa_disabled", "recovery_code_used"] {
+            assert!(trail.iter().any(|a| a == action), "{action} in {trail:?}");
+        }
     }
 );
 

@@ -149,10 +149,19 @@ pub async fn totp_disable(
     if current.user.mfa_totp_at.is_none() {
         return Err(MfaError::NotSetUp.into());
     }
+    // The code first: a wrong one counts toward the lockout, and only a right
+    // password after it clears the count.
+    spend_hashing(&state, current.user.id).await?;
+    state
+        .auth
+        .verify_current_factor(
+            &current.user,
+            current.device_hash.as_deref(),
+            &factor,
+            &client,
+        )
+        .await?;
     reauthenticate(&state, &current, &body.current_password).await?;
-    if !state.auth.mfa.check(current.user.id, &factor).await? {
-        return Err(MfaError::WrongCode.into());
-    }
     state.auth.mfa.disable_totp(&current.user).await?;
     tracing::info!("two-factor sign-in with an app turned off");
     audit::Event::success(AuditAction::MfaDisabled)
