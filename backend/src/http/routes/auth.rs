@@ -13,9 +13,8 @@ use super::changes::{change_account, send_email_code, welcome};
 use super::{mfa, off_thread, spend_hashing};
 use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
-use crate::auth::session::{self, Session};
-use crate::auth::{LoggedIn, LoginOutcome};
-use crate::http::cookie::lifetime;
+use crate::auth::session;
+use crate::auth::LoginOutcome;
 use crate::http::error::ApiError;
 use crate::http::extract::{CurrentUser, Via, authenticate};
 use crate::http::middleware::{Throttled, throttled_scope};
@@ -161,38 +160,7 @@ async fn log_in(
     match state.auth.log_in(&credentials, client, kind).await? {
         LoginOutcome::SecondFactor(challenge) => Ok(mfa::second_step(challenge)),
         LoginOutcome::LoggedIn(logged_in, session, token) => {
-            Ok(answer_login(state, logged_in, &session, token, kind))
-        }
-    }
-}
-
-/// A completed login's answer: the account and the session cookie (a cookie login),
-/// or the bearer token; a new device's cookie either way.
-pub fn answer_login(
-    state: &AppState,
-    logged_in: LoggedIn,
-    session: &Session,
-    token: String,
-    kind: SessionKind,
-) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    if let Some(device) = &logged_in.new_device_token {
-        response.cookie(state.cookie.device(device));
-    }
-    match kind {
-        SessionKind::Cookie => {
-            response.cookie(state.cookie.for_new_session(token, session));
-            response.json(accounts::to_api(logged_in.user))
-        }
-        SessionKind::Bearer => {
-            response
-                .insert_header(("Cache-Control", "no-store"))
-                .json(TokenResponse {
-                    access_token: token,
-                    token_type: "Bearer".to_owned(),
-                    expires_in: lifetime(session),
-                    device_token: logged_in.new_device_token,
-                })
+            Ok(mfa::answer_login(state, logged_in, &session, token, kind))
         }
     }
 }

@@ -5,15 +5,17 @@
 use actix_web::{HttpResponse, web};
 use shared::{
     AuditAction, CompletedLogin, ErrorResponse, MfaChallenge, MfaVerifyRequest, ReauthRequest,
-    RecoveryCodes, SecondFactor, TotpConfirmRequest, TotpDisableRequest, TotpSetup,
+    RecoveryCodes, SecondFactor, SessionKind, TokenResponse, TotpConfirmRequest,
+    TotpDisableRequest, TotpSetup,
 };
 
-use super::auth::answer_login;
 use super::spend_hashing;
 use crate::accounts;
 use crate::audit::{self, ClientInfo};
-use crate::auth::AuthError;
 use crate::auth::mfa::MfaError;
+use crate::auth::session::Session;
+use crate::auth::{AuthError, LoggedIn};
+use crate::http::cookie::lifetime;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, CurrentUser};
 use crate::http::state::AppState;
@@ -278,4 +280,35 @@ pub fn second_step(challenge: MfaChallenge) -> HttpResponse {
     HttpResponse::Accepted()
         .insert_header(("Cache-Control", "no-store"))
         .json(challenge)
+}
+
+/// A completed login's answer (the password's, or the second step's): the account and the session cookie (a cookie login),
+/// or the bearer token; a new device's cookie either way.
+pub fn answer_login(
+    state: &AppState,
+    logged_in: LoggedIn,
+    session: &Session,
+    token: String,
+    kind: SessionKind,
+) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    if let Some(device) = &logged_in.new_device_token {
+        response.cookie(state.cookie.device(device));
+    }
+    match kind {
+        SessionKind::Cookie => {
+            response.cookie(state.cookie.for_new_session(token, session));
+            response.json(accounts::to_api(logged_in.user))
+        }
+        SessionKind::Bearer => {
+            response
+                .insert_header(("Cache-Control", "no-store"))
+                .json(TokenResponse {
+                    access_token: token,
+                    token_type: "Bearer".to_owned(),
+                    expires_in: lifetime(session),
+                    device_token: logged_in.new_device_token,
+                })
+        }
+    }
 }
