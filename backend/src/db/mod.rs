@@ -100,9 +100,24 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             })
         })
     });
-    Database::connect(options)
-        .await
-        .context("could not connect to the database (DATABASE_URL)")
+    // Opening a SQLite file sets its journal mode, which answers "database is
+    // locked" at once (without waiting on the busy timeout) while another process
+    // migrates it: instances started together retry until the timeout.
+    let started = std::time::Instant::now();
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(err)
+                if settings.is_sqlite()
+                    && err.to_string().contains("database is locked")
+                    && started.elapsed() < settings.timeout =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            connected => {
+                return connected.context("could not connect to the database (DATABASE_URL)");
+            }
+        }
+    }
 }
 
 /// Applies pending migrations exactly once however many instances start at once: the
