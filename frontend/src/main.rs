@@ -9,6 +9,7 @@ mod nav;
 mod pages;
 mod query;
 mod session;
+mod share;
 
 fn main() {
     console_error_panic_hook::set_once();

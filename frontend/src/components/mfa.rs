@@ -14,6 +14,7 @@ use crate::components::form::{Field, SubmitButton};
 use crate::components::toast::use_toasts;
 use crate::hooks::{Failure, after_answer, use_form_action};
 use crate::session::{Session, use_session};
+use crate::share;
 
 /// Reads the account again, so its `mfa` summary (and the session's restriction)
 /// follow a change. The screen is drawn anew then, so new recovery codes are put
@@ -186,17 +187,13 @@ fn TurnOff() -> impl IntoView {
     }
 }
 
-/// A `blob:` URL of `codes` as a text file, for the download link.
+/// `codes` as a text file to download.
 fn codes_file(codes: &[String]) -> Option<String> {
     let text = format!(
         "Recovery codes: each signs you in once instead of a code from your app.\n\n{}\n",
         codes.join("\n")
     );
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/plain");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    share::file_url(&text, "text/plain")
 }
 
 /// The recovery codes, this once: copy them or download them.
@@ -211,16 +208,12 @@ fn RecoveryCodesCard(codes: Vec<String>, on_done: impl Fn() + 'static) -> impl I
     }
     let text = codes.join("\n");
     let copy = move |_| {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let promise = window.navigator().clipboard().write_text(&text);
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(_) => toasts.success("Copied the recovery codes."),
-                Err(_) => toasts.error("Could not copy: select the codes and copy them."),
-            }
-        });
+        share::copy(
+            &text,
+            toasts,
+            "Copied the recovery codes.",
+            "Could not copy: select the codes and copy them.",
+        );
     };
     view! {
         <div class="notice" role="status" data-testid="recovery-codes">

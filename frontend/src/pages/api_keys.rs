@@ -13,6 +13,7 @@ use crate::components::form::{Field, SubmitButton};
 use crate::components::toast::use_toasts;
 use crate::format;
 use crate::hooks::{Failure, use_form_action};
+use crate::share;
 
 /// The expiry choices: days from now, `0` for none.
 const EXPIRIES: &[(&str, i64)] = &[
@@ -165,16 +166,12 @@ fn NewSecret(made: CreatedApiKey, on_done: Callback<()>) -> impl IntoView {
     let toasts = use_toasts();
     let secret = made.secret.clone();
     let copy = move |_| {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let promise = window.navigator().clipboard().write_text(&secret);
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(_) => toasts.success("Copied the key."),
-                Err(_) => toasts.error("Could not copy: select the key and copy it."),
-            }
-        });
+        share::copy(
+            &secret,
+            toasts,
+            "Copied the key.",
+            "Could not copy: select the key and copy it.",
+        );
     };
     view! {
         <div class="card notice" role="status" data-testid="new-secret">

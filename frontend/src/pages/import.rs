@@ -9,6 +9,7 @@ use web_sys::{File, HtmlInputElement};
 
 use crate::api;
 use crate::components::toast::use_toasts;
+use crate::share;
 
 /// Data rows per request.
 const PIECE: usize = 1_000;
@@ -53,11 +54,7 @@ async fn read_text(file: &File) -> Result<String, String> {
 
 /// A `blob:` URL of the report as CSV, for the download link.
 fn report_url(report: &ImportReport) -> Option<String> {
-    let parts = js_sys::Array::of1(&report.to_csv().into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    share::file_url(&report.to_csv(), "text/csv")
 }
 
 /// "Created 3, updated 1, skipped 2." (or what a dry run would do).
