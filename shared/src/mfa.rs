@@ -154,14 +154,19 @@ impl MfaVerifyRequest {
     }
 }
 
-/// Checks that `raw` is a 6-digit code (spaces allowed, as apps show `492 039`).
-pub fn parse_totp(v: &mut Validator, field: &str, raw: &str) -> Option<String> {
+/// `raw` as an app code: 6 digits, spaces allowed (apps show `492 039`).
+fn totp_digits(raw: &str) -> Option<String> {
     let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+    (code.len() == TOTP_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+}
+
+/// Checks that `raw` is an app code.
+pub fn parse_totp(v: &mut Validator, field: &str, raw: &str) -> Option<String> {
+    let code = totp_digits(raw);
+    if code.is_none() {
         v.fail(field, "must be the 6 digits your authenticator app shows");
-        return None;
     }
-    Some(code)
+    code
 }
 
 /// Normalises a recovery code as typed: case, spaces and dashes do not matter.
@@ -269,8 +274,7 @@ impl TotpDisableRequest {
     pub fn validate(&self) -> Result<SecondFactor, FieldErrors> {
         let mut v = Validator::new();
         require_password(&mut v, &self.current_password);
-        let digits: String = self.code.chars().filter(|c| !c.is_whitespace()).collect();
-        let factor = if digits.len() == TOTP_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let factor = if let Some(digits) = totp_digits(&self.code) {
             Some(SecondFactor::Totp(digits))
         } else if self.code.trim().is_empty() {
             v.fail("code", "is required");

@@ -75,6 +75,12 @@ pub struct LoggedIn {
     pub new_device_token: Option<String>,
 }
 
+/// Where a check's failures count: on the known device it came from, else on the
+/// account's counter for unknown clients.
+fn counter_of(known_device: Option<&str>, user_id: i32) -> Counter<'_> {
+    known_device.map_or(Counter::Account(user_id), Counter::Device)
+}
+
 /// A password proved right: the account, and the known device it came from.
 #[derive(Debug)]
 pub struct Checked {
@@ -196,14 +202,8 @@ impl Auth {
         password: &str,
     ) -> Result<(), AuthError> {
         let secret = SecretString::from(password.to_owned());
-        let device = match device_hash {
-            Some(hash) => devices::find_by_hash(&self.db, user.id, hash).await?,
-            None => None,
-        };
-        let counter = match &device {
-            Some(device) => Counter::Device(&device.token_hash),
-            None => Counter::Account(user.id),
-        };
+        let device = self.session_device(user.id, device_hash).await?;
+        let counter = counter_of(device.as_deref(), user.id);
         match self
             .verify_password(Some(user), &secret, Lane::General, counter)
             .await?
@@ -454,10 +454,7 @@ impl Auth {
             .filter(|u| u.disabled_at.is_none());
         // The counter the password counted on: the known device's, else the account's
         // for unknown clients, so a stranger's wrong codes do not lock the owner out.
-        let counter = match &challenge.device_hash {
-            Some(hash) => Counter::Device(hash),
-            None => Counter::Account(challenge.user_id),
-        };
+        let counter = counter_of(challenge.device_hash.as_deref(), challenge.user_id);
         let known_device = challenge.device_hash.is_some();
         let reserved = lockout::reserve(&self.db, &self.lockout, counter).await?;
         let (Some(user), true) = (user, reserved) else {
@@ -512,14 +509,8 @@ impl Auth {
         factor: &SecondFactor,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let device = match device_hash {
-            Some(hash) => devices::find_by_hash(&self.db, user.id, hash).await?,
-            None => None,
-        };
-        let counter = match &device {
-            Some(device) => Counter::Device(&device.token_hash),
-            None => Counter::Account(user.id),
-        };
+        let device = self.session_device(user.id, device_hash).await?;
+        let counter = counter_of(device.as_deref(), user.id);
         if !lockout::reserve(&self.db, &self.lockout, counter).await? {
             return Err(AuthError::CurrentPasswordLocked);
         }
@@ -540,6 +531,20 @@ impl Auth {
                 .await;
         }
         Ok(())
+    }
+
+    /// The known device a session of `user_id` was opened from, if it still is one.
+    async fn session_device(
+        &self,
+        user_id: i32,
+        device_hash: Option<&str>,
+    ) -> Result<Option<String>, sea_orm::DbErr> {
+        Ok(match device_hash {
+            Some(hash) => devices::find_by_hash(&self.db, user_id, hash)
+                .await?
+                .map(|device| device.token_hash),
+            None => None,
+        })
     }
 
     /// Opens a session for `user` (from the known device `device_hash`, if any) and

@@ -80,6 +80,7 @@ pub async fn totp_setup(
     current: CurrentUser,
     body: web::Json<ReauthRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    body.validate().map_err(ApiError::Validation)?;
     reauthenticate(&state, &current, &body.current_password).await?;
     let setup = state.auth.mfa.start_totp(&current.user).await?;
     Ok(HttpResponse::Ok()
@@ -153,7 +154,6 @@ pub async fn totp_disable(
     }
     // The code first: a wrong one counts toward the lockout, and only a right
     // password after it clears the count.
-    spend_hashing(&state, current.user.id).await?;
     state
         .auth
         .verify_current_factor(
@@ -200,6 +200,7 @@ pub async fn renew_recovery_codes(
     current: CurrentUser,
     body: web::Json<ReauthRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    body.validate().map_err(ApiError::Validation)?;
     reauthenticate(&state, &current, &body.current_password).await?;
     let codes = state.auth.mfa.renew_recovery_codes(&current.user).await?;
     audit::Event::success(AuditAction::RecoveryCodesRenewed)
@@ -248,17 +249,13 @@ pub async fn reset_user_mfa(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The password check every change of second factors starts with.
+/// The password check every change of second factors makes (the request was
+/// validated: the password is there).
 async fn reauthenticate(
     state: &AppState,
     current: &CurrentUser,
     password: &str,
 ) -> Result<(), ApiError> {
-    ReauthRequest {
-        current_password: password.to_owned(),
-    }
-    .validate()
-    .map_err(ApiError::Validation)?;
     spend_hashing(state, current.user.id).await?;
     state
         .auth
