@@ -10,6 +10,7 @@ use secrecy::ExposeSecret;
 use crate::accounts::{self, email::EmailCodes, registration::Registration};
 use crate::auth::codes::Codes;
 use crate::auth::mfa::Mfa;
+use crate::auth::passkeys::Passkeys;
 use crate::auth::password::Passwords;
 use crate::auth::session::{self, Lifetimes};
 use crate::auth::token::Tokens;
@@ -123,6 +124,10 @@ async fn maintain(state: &AppState, audit_retention_days: u32) {
             "expired second-factor challenges",
             state.auth.mfa.purge_expired().await,
         ),
+        (
+            "expired passkey ceremonies",
+            state.auth.passkeys.purge_expired().await,
+        ),
     ];
     for (what, result) in purged {
         match result {
@@ -171,6 +176,11 @@ fn state(
             codes.derived_key("totp-seal"),
             settings.app_name.clone(),
             settings.accounts.mfa_required,
+        ),
+        passkeys: Passkeys::new(
+            db.clone(),
+            settings.http.public_url.as_ref(),
+            &settings.app_name,
         ),
     };
     let http = &settings.http;

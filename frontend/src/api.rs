@@ -13,11 +13,12 @@ use shared::{
     ChangePasswordRequest, CreateApiKeyRequest, CreateInvitationRequest, CreateUserRequest,
     CreateWebhookRequest, CreatedApiKey, CreatedWebhook, ErrorBody, ErrorResponse, FieldErrors,
     ForgotPasswordRequest, ForgotPasswordResponse, ImportReport, Invitation, ListUsersQuery,
-    LockoutState, LoginRequest, MessageResponse, MfaChallenge, MfaVerifyRequest,
-    PasswordStrengthRequest, ReauthRequest, RecoveryCodes, ResetPasswordRequest, RevokedSessions,
-    SessionInfo, SessionState, SignupOptions, SignupRequest, Strength, TotpConfirmRequest,
-    TotpDisableRequest, TotpSetup, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
-    VerifyEmailRequest, VerifyOtpRequest, VerifyOtpResponse, WebhookDelivery, WebhookEndpoint,
+    LockoutState, LoginRequest, MessageResponse, MfaChallenge, MfaVerifyRequest, NewPasskey,
+    Passkey, PasskeyOptions, PasskeyRegisterFinish, PasskeyRegisterStart, PasswordStrengthRequest,
+    ReauthRequest, RecoveryCodes, ResetPasswordRequest, RevokedSessions, SessionInfo, SessionState,
+    SignupOptions, SignupRequest, Strength, TotpConfirmRequest, TotpDisableRequest, TotpSetup,
+    UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest, VerifyOtpRequest,
+    VerifyOtpResponse, WebhookDelivery, WebhookEndpoint,
 };
 
 use crate::query::{self, UrlQuery};
@@ -31,6 +32,8 @@ pub enum ApiError {
     Status { status: u16, body: ErrorBody },
     /// No answer at all (offline, server down).
     Network(String),
+    /// The browser refused a step of its own (a passkey ceremony), with what to say.
+    Browser(String),
 }
 
 impl ApiError {
@@ -39,6 +42,7 @@ impl ApiError {
             ApiError::Unauthorized(message) => message.clone(),
             ApiError::Status { body, .. } => body.message.clone(),
             ApiError::Network(_) => "The server cannot be reached. Check your connection.".into(),
+            ApiError::Browser(message) => message.clone(),
         }
     }
 
@@ -204,6 +208,58 @@ pub async fn renew_recovery_codes(request: &ReauthRequest) -> Result<RecoveryCod
 /// Removes every second factor of account `id` (admins).
 pub async fn reset_user_mfa(id: i32) -> Result<(), ApiError> {
     without_body(Method::DELETE, &format!("/users/{id}/mfa")).await
+}
+
+pub async fn passkeys() -> Result<Vec<Passkey>, ApiError> {
+    get("/auth/passkeys").await
+}
+
+/// Registers a passkey: the server's options, the browser's ceremony, the result.
+pub async fn add_passkey(name: String) -> Result<NewPasskey, ApiError> {
+    let start = PasskeyRegisterStart { name: Some(name) };
+    let options: PasskeyOptions =
+        send(Method::POST, "/auth/passkeys/register/start", &start).await?;
+    let credential = crate::webauthn::create(&options).await?;
+    let finish = PasskeyRegisterFinish {
+        name: None,
+        credential,
+    };
+    send(Method::POST, "/auth/passkeys/register/finish", &finish).await
+}
+
+pub async fn remove_passkey(id: i32) -> Result<(), ApiError> {
+    without_body(Method::DELETE, &format!("/auth/passkeys/{id}")).await
+}
+
+/// Signs in with a passkey alone.
+pub async fn passkey_login() -> Result<User, ApiError> {
+    let options: PasskeyOptions = call(
+        Method::POST,
+        "/auth/passkeys/login/start",
+        Some(&shared::PasskeyLoginStart::default()),
+        On401::Report,
+    )
+    .await?;
+    let credential = crate::webauthn::get(&options).await?;
+    let finish = shared::PasskeyLoginFinish { credential };
+    call(
+        Method::POST,
+        "/auth/passkeys/login/finish",
+        Some(&finish),
+        On401::Report,
+    )
+    .await
+}
+
+/// The second login step signed with a passkey.
+pub async fn verify_with_passkey(token: String, options: PasskeyOptions) -> Result<User, ApiError> {
+    let assertion = crate::webauthn::get(&options).await?;
+    let request = MfaVerifyRequest {
+        mfa_token: token,
+        webauthn: Some(assertion),
+        ..Default::default()
+    };
+    verify_second_factor(&request).await
 }
 
 pub async fn logout() -> Result<(), ApiError> {

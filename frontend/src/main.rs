@@ -10,6 +10,7 @@ mod pages;
 mod query;
 mod session;
 mod share;
+mod webauthn;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -21,6 +21,7 @@ mod m20261202_000011_avatars;
 mod m20261203_000012_integrations;
 mod m20261203_000013_webhooks;
 mod m20261204_000014_mfa;
+mod m20261205_000015_passkeys;
 
 pub use m20261202_000010_list_at_scale::rebuild_search_terms;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_integrations::Migration),
             Box::new(m20261203_000013_webhooks::Migration),
             Box::new(m20261204_000014_mfa::Migration),
+            Box::new(m20261205_000015_passkeys::Migration),
         ]
     }
 }

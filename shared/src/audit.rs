@@ -48,6 +48,8 @@ string_enum!(
         MfaReset => "mfa_reset",
         RecoveryCodeUsed => "recovery_code_used",
         RecoveryCodesRenewed => "recovery_codes_renewed",
+        PasskeyAdded => "passkey_added",
+        PasskeyRemoved => "passkey_removed",
     }
 );
 

@@ -11,6 +11,7 @@ pub mod common;
 pub mod cursor;
 pub mod import;
 pub mod mfa;
+pub mod passkeys;
 pub mod recovery;
 pub mod registration;
 pub mod search;
@@ -28,6 +29,7 @@ pub use common::{
 pub use cursor::Cursor;
 pub use import::*;
 pub use mfa::*;
+pub use passkeys::*;
 pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;

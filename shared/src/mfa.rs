@@ -74,6 +74,10 @@ pub struct MfaChallenge {
     pub mfa_token: String,
     /// The factors this account can give.
     pub methods: Vec<MfaMethod>,
+    /// For an account with passkeys: what `navigator.credentials.get()` is given to
+    /// sign this step with one (the assertion goes to `mfa/verify` as `webauthn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn: Option<crate::PasskeyOptions>,
 }
 
 impl fmt::Debug for MfaChallenge {

@@ -10,6 +10,7 @@ mod client;
 pub mod galera;
 mod mail_sink;
 mod relay;
+mod soft_passkey;
 mod webhook_receiver;
 
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use crate::authenticator::{Authenticator, fresh_step};
 pub use crate::client::Client;
 pub use crate::mail_sink::{MailSink, ReceivedMail};
 pub use crate::relay::Relay;
+pub use crate::soft_passkey::SoftPasskey;
 pub use crate::webhook_receiver::{Received, WebhookReceiver};
 
 /// Runs one test body against one backend. Each `db_test!` expands to two tests,

@@ -14,6 +14,7 @@ use shared::{AuditAction, LoginRequest, SecondFactor, SessionKind, WebhookEventT
 use super::codes::Codes;
 use super::lockout::Counter;
 use super::mfa::MfaError;
+use super::passkeys::PasskeyError;
 use super::password::Lane;
 use super::session::{self, Session};
 use super::{Auth, AuthError, devices, lockout, mfa, password};
@@ -390,9 +391,10 @@ impl Auth {
     ) -> Result<LoginOutcome, AuthError> {
         let checked = self.check_credentials(credentials, client).await?;
         if mfa::enabled(&checked.user) {
+            let passkey_check = self.passkey_check(&checked.user).await?;
             let challenge = self
                 .mfa
-                .challenge(&checked.user, kind, checked.known_device)
+                .challenge(&checked.user, kind, checked.known_device, passkey_check)
                 .await?;
             tracing::info!(
                 user_id = checked.user.id,
@@ -403,6 +405,56 @@ impl Auth {
         }
         let (logged_in, session, token) = self.complete_login(checked, client, kind).await?;
         Ok(LoginOutcome::LoggedIn(logged_in, session, token))
+    }
+
+    /// The passkey check a second login step offers `user`, if it has passkeys
+    /// (and the server can check them).
+    async fn passkey_check(
+        &self,
+        user: &user::Model,
+    ) -> Result<Option<(shared::PasskeyOptions, String)>, AuthError> {
+        if user.mfa_passkeys == 0 {
+            return Ok(None);
+        }
+        match self.passkeys.start_second_factor(user.id).await {
+            Ok(check) => Ok(check),
+            Err(PasskeyError::Database(err)) => Err(err.into()),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A sign-in with a passkey alone (a cookie session): the passkey proves the
+    /// account, and its user verification the person, so no password is asked. A
+    /// refused one is audited; the client learns only that it failed.
+    pub async fn log_in_with_passkey(
+        &self,
+        credential: serde_json::Value,
+        device_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(LoggedIn, Session, String), AuthError> {
+        let user = match self.passkeys.finish_login(credential).await {
+            Ok(user_id) => accounts::find(&self.db, user_id).await?,
+            Err(PasskeyError::Rejected) => None,
+            Err(other) => return Err(other.into()),
+        };
+        let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
+            audit::Event::failure(AuditAction::Login)
+                .detail(json!({ "reason": "passkey_refused" }))
+                .record(&self.db, client)
+                .await;
+            return Err(AuthError::InvalidCredentials);
+        };
+        let device = match device_token {
+            Some(token) => devices::find(&self.db, user.id, token).await?,
+            None => None,
+        };
+        let known_device = device.map(|d| d.token_hash);
+        let counter = counter_of(known_device.as_deref(), user.id);
+        let mut user = user;
+        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
+        let checked = Checked { user, known_device };
+        self.complete_login(checked, client, SessionKind::Cookie)
+            .await
     }
 
     /// The last step of every login: the device is remembered (a new one gets a
@@ -462,7 +514,16 @@ impl Auth {
             self.mfa.finish(&challenge).await?;
             return Err(MfaError::ChallengeGone.into());
         };
-        if !self.mfa.check(user.id, factor).await? {
+        let passed = match factor {
+            SecondFactor::Webauthn(assertion) => {
+                let state = challenge.webauthn_state.as_deref();
+                self.passkeys
+                    .check_second_factor(user.id, state, assertion)
+                    .await?
+            }
+            other => self.mfa.check(user.id, other).await?,
+        };
+        if !passed {
             audit::Event::failure(AuditAction::Login)
                 .by(&user)
                 .detail(json!({ "reason": "wrong_second_factor" }))

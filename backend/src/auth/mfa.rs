@@ -218,7 +218,8 @@ impl Mfa {
             shared::SecondFactor::RecoveryCode(code) => use_recovery_code(&self.db, user_id, code)
                 .await
                 .map_err(Into::into),
-            // Passkeys are checked by their own ceremony.
+            // Passkeys are checked against the login step's ceremony
+            // (`Passkeys::check_second_factor`).
             shared::SecondFactor::Webauthn(_) => Ok(false),
         }
     }
@@ -267,6 +268,7 @@ impl Mfa {
             .exec(&txn)
             .await?;
         delete_recovery_codes(&txn, user_id).await?;
+        super::passkeys::delete_all(&txn, user_id).await?;
         Challenges::delete_many()
             .filter(ChallengeColumn::UserId.eq(user_id))
             .exec(&txn)
@@ -286,13 +288,16 @@ impl Mfa {
     }
 
     /// The login step for `user`, whose password was right: a challenge for a
-    /// session of `kind` from `device_hash`.
+    /// session of `kind` from `device_hash`, with the passkey check offered (the
+    /// options for the browser, the state kept) when the account has passkeys.
     pub async fn challenge(
         &self,
         user: &user::Model,
         kind: SessionKind,
         device_hash: Option<String>,
+        passkey_check: Option<(shared::PasskeyOptions, String)>,
     ) -> Result<MfaChallenge, DbErr> {
+        let (webauthn, webauthn_state) = passkey_check.unzip();
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
@@ -302,14 +307,20 @@ impl Mfa {
             kind: Set(kind),
             device_hash: Set(device_hash),
             attempts: Set(0),
+            webauthn_state: Set(webauthn_state),
             expires_at: Set(now() + CHALLENGE_TTL),
         }
         .insert(&self.db)
         .await?;
+        let mut methods = methods(user);
+        if webauthn.is_none() {
+            methods.retain(|m| *m != MfaMethod::Webauthn);
+        }
         Ok(MfaChallenge {
             mfa_required: true,
             mfa_token: token,
-            methods: methods(user),
+            methods,
+            webauthn,
         })
     }
 
@@ -437,7 +448,7 @@ fn recovery_hash(normalised: &str) -> String {
     sha256(&format!("mfa-recovery:{normalised}"))
 }
 
-async fn replace_recovery_codes(
+pub(super) async fn replace_recovery_codes(
     txn: &impl ConnectionTrait,
     user_id: i32,
 ) -> Result<Vec<String>, DbErr> {
@@ -459,7 +470,10 @@ async fn replace_recovery_codes(
     Ok(codes)
 }
 
-async fn delete_recovery_codes(txn: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+pub(super) async fn delete_recovery_codes(
+    txn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<(), DbErr> {
     RecoveryCodes::delete_many()
         .filter(CodeColumn::UserId.eq(user_id))
         .exec(txn)

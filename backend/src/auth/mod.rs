@@ -8,6 +8,7 @@ pub mod formats;
 pub mod lockout;
 mod login;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod sealing;
 pub mod session;
@@ -22,6 +23,7 @@ use self::codes::Codes;
 use self::lockout::LockoutPolicy;
 pub use self::login::{Checked, FailureFloor, LoggedIn, LoginKey, LoginOutcome, Verdict};
 use self::mfa::{Mfa, MfaError};
+use self::passkeys::{PasskeyError, Passkeys};
 use self::password::{HashError, Passwords};
 use self::session::Lifetimes;
 use self::token::Tokens;
@@ -50,6 +52,8 @@ pub enum AuthError {
     #[error(transparent)]
     Mfa(#[from] MfaError),
     #[error(transparent)]
+    Passkey(#[from] PasskeyError),
+    #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
     Hashing(#[from] HashError),
@@ -75,4 +79,6 @@ pub struct Auth {
     pub logins: Arc<Buckets<LoginKey>>,
     /// Second factors, and who must have one.
     pub mfa: Mfa,
+    /// Passkeys: a sign-in of their own, or the second factor.
+    pub passkeys: Passkeys,
 }

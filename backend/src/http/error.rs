@@ -19,6 +19,7 @@ use shared::{ErrorBody, ErrorResponse, FieldErrors};
 use crate::accounts::AccountError;
 use crate::auth::AuthError;
 use crate::auth::mfa::MfaError;
+use crate::auth::passkeys::PasskeyError;
 use crate::auth::password::HashError;
 use crate::avatars::{AvatarError, PictureError};
 use crate::db;
@@ -315,6 +316,7 @@ impl From<AuthError> for ApiError {
             ),
             AuthError::TooManyLogins(seconds) => ApiError::TooManyRequests(seconds),
             AuthError::Mfa(err) => err.into(),
+            AuthError::Passkey(err) => err.into(),
             AuthError::Account(err) => err.into(),
             AuthError::Hashing(err) => err.into(),
             AuthError::Database(err) => err.into(),
@@ -336,6 +338,28 @@ impl From<MfaError> for ApiError {
             MfaError::WrongCode => ApiError::field("code", "is wrong, or was used already"),
             MfaError::ChallengeGone => ApiError::MfaChallengeGone,
             MfaError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<PasskeyError> for ApiError {
+    fn from(err: PasskeyError) -> Self {
+        match err {
+            PasskeyError::Unavailable => ApiError::Conflict(
+                "Passkeys are not available on this server: its PUBLIC_URL must name a host.",
+            ),
+            PasskeyError::Malformed => {
+                ApiError::field("credential", "is not a WebAuthn credential")
+            }
+            PasskeyError::Rejected => ApiError::field(
+                "credential",
+                "was not accepted: start again (it may have expired)",
+            ),
+            PasskeyError::AlreadyRegistered => {
+                ApiError::Conflict("This passkey is registered already.")
+            }
+            PasskeyError::NotFound => ApiError::NotFound,
+            PasskeyError::Database(err) => err.into(),
         }
     }
 }

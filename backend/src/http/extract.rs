@@ -227,6 +227,9 @@ const ENROLMENT_ROUTES: &[&str] = &[
     "/api/v1/auth/email/resend",
     "/api/v1/auth/mfa/totp/setup",
     "/api/v1/auth/mfa/totp/confirm",
+    "/api/v1/auth/passkeys",
+    "/api/v1/auth/passkeys/register/start",
+    "/api/v1/auth/passkeys/register/finish",
 ];
 
 fn reaches_enrolment(req: &HttpRequest) -> bool {

@@ -11,6 +11,7 @@ use shared::{
 
 use crate::api;
 use crate::components::form::{Field, SubmitButton};
+use crate::components::passkeys::PasskeysPanel;
 use crate::components::toast::use_toasts;
 use crate::hooks::{Failure, after_answer, use_form_action};
 use crate::session::{Session, use_session};
@@ -19,7 +20,7 @@ use crate::share;
 /// Reads the account again, so its `mfa` summary (and the session's restriction)
 /// follow a change. The screen is drawn anew then, so new recovery codes are put
 /// away first.
-fn refresh_session(session: Session) {
+pub fn refresh_session(session: Session) {
     leptos::task::spawn_local(async move {
         if let Ok(state) = api::session_state().await {
             session.set_state(state);
@@ -50,6 +51,7 @@ pub fn SecondFactorPanel() -> impl IntoView {
                 None => view! { <TotpEnrolment codes=codes/> }.into_any(),
             }}
         </section>
+        <PasskeysPanel codes=codes/>
     }
 }
 
@@ -250,6 +252,7 @@ pub fn EnrolmentRequired() -> impl IntoView {
                     None => view! { <TotpEnrolment codes=codes/> }.into_any(),
                 }}
             </div>
+            <PasskeysPanel codes=codes/>
         </section>
     }
 }

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod lockout;
 pub mod mfa;
 pub mod pager;
+pub mod passkeys;
 pub mod password_form;
 pub mod recovery;
 pub mod recovery_steps;

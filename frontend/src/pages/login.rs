@@ -5,14 +5,16 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{
-    FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, SessionState, User,
+    FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, PasskeyOptions,
+    SessionState, User,
 };
 
 use crate::api::{self, LoginAnswer};
 use crate::components::form::{Field, SubmitButton};
-use crate::hooks::{Failure, after_answer, use_form_action};
+use crate::hooks::{Failure, after_answer, use_form_action, use_mounted};
 use crate::nav::safe_next;
 use crate::session::{Session, use_session};
+use crate::webauthn;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -85,12 +87,41 @@ fn PasswordStep(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
             <Field label="Username or email" name="username" value=username errors=errors autocomplete="username" required=true/>
             <Field label="Password" name="password" value=password errors=errors kind="password" autocomplete="current-password" required=true/>
             <SubmitButton label="Log in" pending=login.pending() testid="login-submit"/>
+            {webauthn::supported().then(|| view! { <PasskeySignIn failure=failure/> })}
             <p class="links">
                 <A href="/forgot" attr:data-testid="link-forgot">"Forgot your password?"</A>
                 " · "
                 <A href="/signup" attr:data-testid="link-signup">"Create an account"</A>
             </p>
         </form>
+    }
+}
+
+/// "Sign in with a passkey": no name, no password; the browser offers the passkeys
+/// it holds for this site.
+#[component]
+fn PasskeySignIn(failure: RwSignal<Option<String>>) -> impl IntoView {
+    let session = use_session();
+    let mounted = use_mounted();
+    let sign_in = Action::new_local(move |(): &()| {
+        let mounted = mounted.clone();
+        async move {
+            let answer = api::passkey_login().await;
+            if !mounted.get() {
+                return;
+            }
+            match answer {
+                Ok(user) => signed_in(session, user),
+                Err(e) => failure.set(Some(e.message())),
+            }
+        }
+    });
+    let pending = sign_in.pending();
+    view! {
+        <button type="button" class="button wide" data-testid="passkey-login"
+            disabled=move || pending.get() on:click=move |_| { failure.set(None); sign_in.dispatch(()); }>
+            "Sign in with a passkey"
+        </button>
     }
 }
 
@@ -110,7 +141,38 @@ fn signed_in(session: Session, user: User) {
     });
 }
 
-/// The second step: a code from the app, or a recovery code.
+/// "Use a passkey" at the second step.
+#[component]
+fn PasskeyStep(
+    token: String,
+    options: PasskeyOptions,
+    failure: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let mounted = use_mounted();
+    let verify = Action::new_local(move |(): &()| {
+        let (token, options, mounted) = (token.clone(), options.clone(), mounted.clone());
+        async move {
+            let answer = api::verify_with_passkey(token, options).await;
+            if !mounted.get() {
+                return;
+            }
+            match answer {
+                Ok(user) => signed_in(session, user),
+                Err(e) => failure.set(Some(e.message())),
+            }
+        }
+    });
+    let pending = verify.pending();
+    view! {
+        <button type="button" class="button wide" data-testid="use-passkey"
+            disabled=move || pending.get() on:click=move |_| { failure.set(None); verify.dispatch(()); }>
+            "Use a passkey"
+        </button>
+    }
+}
+
+/// The second step: a code from the app, a recovery code, or a passkey.
 #[component]
 fn SecondStep(challenge: MfaChallenge, on_back: impl Fn() + 'static) -> impl IntoView {
     let session = use_session();
@@ -125,6 +187,8 @@ fn SecondStep(challenge: MfaChallenge, on_back: impl Fn() + 'static) -> impl Int
         move |user| signed_in(session, user),
     );
     let token = challenge.mfa_token.clone();
+    let passkey_token = challenge.mfa_token.clone();
+    let passkey = challenge.webauthn.clone().filter(|_| webauthn::supported());
     let on_submit = verify.on_submit(move || {
         let typed = Some(code.get_untracked());
         let request = if recovery.get_untracked() {
@@ -159,6 +223,7 @@ fn SecondStep(challenge: MfaChallenge, on_back: impl Fn() + 'static) -> impl Int
                 view! { <Field label="Code from your authenticator app" name="code" id="mfa-code" value=code errors=errors autocomplete="one-time-code" required=true/> }.into_any()
             }}
             <SubmitButton label="Verify" pending=verify.pending() testid="mfa-submit"/>
+            {passkey.map(|options| view! { <PasskeyStep token=passkey_token.clone() options=options failure=failure/> })}
             <p class="links">
                 {can_switch.then(|| view! {
                     <button type="button" class="link" data-testid="use-recovery-code" on:click=switch>

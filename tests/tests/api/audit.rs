@@ -151,6 +151,25 @@ db_test!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         bob.enrol_totp(RECOVERED, step).await;
+        // A passkey, added and removed.
+        let options: Value = json(
+            bob.post("/api/v1/auth/passkeys/register/start", &json!({}))
+                .await,
+        )
+        .await;
+        let mut key = SoftPasskey::new(&app.address.replace("127.0.0.1", "localhost"));
+        let res = bob
+            .post(
+                "/api/v1/auth/passkeys/register/finish",
+                &key.register(&options),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let made: shared::NewPasskey = json(res).await;
+        let res = bob
+            .delete(&format!("/api/v1/auth/passkeys/{}", made.passkey.id))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let res = admin.delete(&format!("{bob_path}/mfa")).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         // Disable, enable, delete.

@@ -42,6 +42,8 @@ async fn every_operation_documents_tag_security_and_errors() {
         "/api/v1/auth/login",
         "/api/v1/auth/token",
         "/api/v1/auth/mfa/verify",
+        "/api/v1/auth/passkeys/login/start",
+        "/api/v1/auth/passkeys/login/finish",
         "/api/v1/auth/password-strength",
         "/api/v1/auth/signup-options",
         "/api/v1/password/forgot",
@@ -109,7 +111,7 @@ async fn every_operation_documents_tag_security_and_errors() {
             }
         }
     }
-    assert_eq!(operations, 56);
+    assert_eq!(operations, 62);
 }
 
 /// Integrators read which scope an API key needs off the spec: exactly the account

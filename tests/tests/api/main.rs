@@ -22,6 +22,7 @@ mod integrations;
 mod legacy;
 mod metrics;
 mod mfa;
+mod passkeys;
 mod recovery;
 mod security;
 mod sessions;

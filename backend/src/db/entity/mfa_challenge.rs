@@ -14,6 +14,10 @@ pub struct Model {
     /// The known device the login came from; none makes a new one.
     pub device_hash: Option<String>,
     pub attempts: i32,
+    /// The passkey check offered with this step (webauthn-rs's state, as JSON),
+    /// for an account with passkeys.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub webauthn_state: Option<String>,
     pub expires_at: DateTimeUtc,
 }
 

@@ -15,6 +15,8 @@ pub mod mail_budget;
 pub mod mfa_challenge;
 pub mod mfa_recovery_code;
 pub mod mfa_totp;
+pub mod passkey;
+pub mod passkey_ceremony;
 pub mod password_recovery;
 pub mod recovery_code;
 pub mod session;

@@ -10,7 +10,7 @@ use shared::{
 };
 
 use super::changes::{change_account, send_email_code, welcome};
-use super::{mfa, off_thread, spend_hashing};
+use super::{mfa, off_thread, passkeys, spend_hashing};
 use crate::accounts::{self, email::EmailCodes};
 use crate::audit::{self, ClientInfo};
 use crate::auth::LoginOutcome;
@@ -46,6 +46,28 @@ pub fn throttled() -> Vec<Throttled> {
             mfa::renew_recovery_codes,
         ),
         Throttled::post("/mfa/totp/confirm", Bucket::Recovery, mfa::totp_confirm),
+        // Each start stores a ceremony, so every request counts; the finish
+        // checks a signature, like a login.
+        Throttled::post(
+            "/passkeys/register/start",
+            Bucket::Recovery,
+            passkeys::register_start,
+        ),
+        Throttled::post(
+            "/passkeys/register/finish",
+            Bucket::Recovery,
+            passkeys::register_finish,
+        ),
+        Throttled::post(
+            "/passkeys/login/start",
+            Bucket::Strength,
+            passkeys::login_start,
+        ),
+        Throttled::post(
+            "/passkeys/login/finish",
+            Bucket::Credentials,
+            passkeys::login_finish,
+        ),
     ]
 }
 
@@ -56,7 +78,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/signup-options", web::get().to(signup_options))
             .route("/logout", web::post().to(logout))
             .route("/me", web::get().to(me))
-            .route("/session", web::get().to(session_state)),
+            .route("/session", web::get().to(session_state))
+            .route("/passkeys", web::get().to(passkeys::list))
+            .route("/passkeys/{id}", web::delete().to(passkeys::remove)),
     );
 }
 

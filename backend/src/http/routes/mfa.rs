@@ -5,8 +5,7 @@
 use actix_web::{HttpResponse, web};
 use shared::{
     AuditAction, CompletedLogin, ErrorResponse, MfaChallenge, MfaVerifyRequest, ReauthRequest,
-    RecoveryCodes, SecondFactor, SessionKind, TokenResponse, TotpConfirmRequest,
-    TotpDisableRequest, TotpSetup,
+    RecoveryCodes, SessionKind, TokenResponse, TotpConfirmRequest, TotpDisableRequest, TotpSetup,
 };
 
 use super::spend_hashing;
@@ -42,12 +41,6 @@ pub async fn verify(
     body: web::Json<MfaVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let factor = body.validate().map_err(ApiError::Validation)?;
-    if let SecondFactor::Webauthn(_) = factor {
-        return Err(ApiError::field(
-            "webauthn",
-            "passkeys are not available on this server yet",
-        ));
-    }
     let verified = state
         .auth
         .verify_second_factor(&body.mfa_token, &factor, &client)

@@ -13,6 +13,7 @@ pub mod health;
 pub mod import;
 pub mod invitations;
 pub mod mfa;
+pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
 pub mod spa;
