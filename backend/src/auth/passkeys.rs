@@ -196,10 +196,10 @@ impl Passkeys {
         let webauthn = self.webauthn()?;
         let response: RegisterPublicKeyCredential =
             serde_json::from_value(body).map_err(|_| PasskeyError::Malformed)?;
+        let data = &response.response.client_data_json;
         let ceremony = self
-            .take_ceremony(Purpose::Register, &response.response.client_data_json)
+            .take_ceremony(Purpose::Register, Some(user.id), data)
             .await?
-            .filter(|c| c.user_id == Some(user.id))
             .ok_or(PasskeyError::Rejected)?;
         let Registration { user_handle, state } = from_json(&ceremony.state)?;
         // A key of this site's already (webauthn-rs refuses excluded keys under
@@ -321,7 +321,7 @@ impl Passkeys {
         let response: PublicKeyCredential =
             serde_json::from_value(body).map_err(|_| PasskeyError::Malformed)?;
         let ceremony = self
-            .take_ceremony(Purpose::Login, &response.response.client_data_json)
+            .take_ceremony(Purpose::Login, None, &response.response.client_data_json)
             .await?
             .ok_or(PasskeyError::Rejected)?;
         let state: DiscoverableAuthentication = from_json(&ceremony.state)?;
@@ -459,19 +459,26 @@ impl Passkeys {
         Ok(())
     }
 
-    /// The live ceremony of `purpose` whose challenge the client data signed,
-    /// spent by this call (only one finish can take it).
+    /// The live ceremony of `purpose` (started by `user_id`) whose challenge the
+    /// client data signed, spent by this call (only one finish can take it; another
+    /// account's finish leaves it be).
     async fn take_ceremony(
         &self,
         purpose: Purpose,
+        user_id: Option<i32>,
         client_data_json: &[u8],
     ) -> Result<Option<passkey_ceremony::Model>, DbErr> {
         let Some(challenge) = challenge_of(client_data_json) else {
             return Ok(None);
         };
         let hash = challenge_hash(&challenge);
+        let owner = match user_id {
+            Some(id) => CeremonyColumn::UserId.eq(id),
+            None => CeremonyColumn::UserId.is_null(),
+        };
         let Some(ceremony) = Ceremonies::find_by_id(hash.clone())
             .filter(CeremonyColumn::Purpose.eq(purpose))
+            .filter(owner)
             .filter(CeremonyColumn::ExpiresAt.gt(now()))
             .one(&self.db)
             .await?

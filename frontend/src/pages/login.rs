@@ -9,7 +9,7 @@ use shared::{
     SessionState, User,
 };
 
-use crate::api::{self, LoginAnswer};
+use crate::api::{self, ApiError, LoginAnswer};
 use crate::components::form::{Field, SubmitButton};
 use crate::hooks::{Failure, after_answer, use_form_action, use_mounted};
 use crate::nav::safe_next;
@@ -112,6 +112,10 @@ fn PasskeySignIn(failure: RwSignal<Option<String>>) -> impl IntoView {
             }
             match answer {
                 Ok(user) => signed_in(session, user),
+                Err(ApiError::Unauthorized(_)) => failure.set(Some(
+                    "That passkey was not accepted: it may have been removed from its account."
+                        .to_owned(),
+                )),
                 Err(e) => failure.set(Some(e.message())),
             }
         }

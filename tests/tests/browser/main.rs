@@ -28,6 +28,7 @@ mod bulk;
 mod integrations;
 mod lockout;
 mod mfa;
+mod passkeys;
 mod phone;
 mod pictures;
 

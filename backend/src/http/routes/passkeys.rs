@@ -95,7 +95,7 @@ pub async fn register_finish(
         .detail(json!({ "passkey": key.id, "name": key.name }))
         .record(&state.db, &client)
         .await;
-    let change = format!("changed: the passkey \"{}\" was added", key.name);
+    let change = format!("given a new passkey, \"{}\"", key.name);
     state
         .notices
         .second_factor_changed(&state.db, &current.user, &change)
