@@ -206,7 +206,10 @@ db_test!(refused_passkeys_change_nothing, |db| async move {
     assert_eq!(summary(&member).await, MfaSummary::default());
     // ... and left it to its own account, which finishes it.
     let res = admin
-        .post("/api/v1/auth/passkeys/register/finish", &key.register(&options))
+        .post(
+            "/api/v1/auth/passkeys/register/finish",
+            &key.register(&options),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 

@@ -11,7 +11,9 @@ use chromiumoxide::cdp::browser_protocol::web_authn::{
 };
 use harness::PASSWORD;
 
-use super::{Chromium, click, click_in_dialog, fill, find, log_in, spawn_app, testid, wait_gone, wait_text};
+use super::{
+    Chromium, click, click_in_dialog, fill, find, log_in, spawn_app, testid, wait_gone, wait_text,
+};
 
 /// A platform authenticator that holds discoverable keys and verifies its user (a
 /// fingerprint that always matches). Returns its id.
@@ -74,7 +76,11 @@ async fn a_user_adds_a_passkey_and_signs_in_with_it() {
     click(&page, "recovery-done").await;
     wait_gone(&page, &testid("recovery-codes")).await;
     wait_text(&page, &testid("passkey-name"), "Work laptop").await;
-    assert_eq!(held_keys(&page, &authenticator).await, vec![true], "one discoverable key");
+    assert_eq!(
+        held_keys(&page, &authenticator).await,
+        vec![true],
+        "one discoverable key"
+    );
 
     // It signs in alone: no name, no password.
     log_out(&page).await;
@@ -93,7 +99,12 @@ async fn a_user_adds_a_passkey_and_signs_in_with_it() {
     wait_text(&page, &testid("passkey-name"), "Work laptop").await;
     click(&page, "passkey-remove").await;
     click_in_dialog(&page, "confirm-ok").await;
-    wait_text(&page, &testid("toast-success"), "Removed the passkey Work laptop").await;
+    wait_text(
+        &page,
+        &testid("toast-success"),
+        "Removed the passkey Work laptop",
+    )
+    .await;
     find(&page, &testid("passkeys-empty")).await;
     log_out(&page).await;
     click(&page, "passkey-login").await;
