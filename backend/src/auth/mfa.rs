@@ -27,6 +27,8 @@ use crate::clock::now;
 use crate::db::entity::mfa_challenge::{self, Column as ChallengeColumn, Entity as Challenges};
 use crate::db::entity::mfa_recovery_code::{self, Column as CodeColumn, Entity as RecoveryCodes};
 use crate::db::entity::mfa_totp::{self, Column as TotpColumn, Entity as TotpSecrets};
+use crate::db::entity::passkey::{Column as PasskeyColumn, Entity as PasskeyRows};
+use crate::db::entity::passkey_ceremony::{Column as CeremonyColumn, Entity as PasskeyCeremonies};
 use crate::db::entity::user::{self, Column as UserColumn, Entity as Users};
 
 /// How long a login may wait for its second factor.
@@ -268,7 +270,14 @@ impl Mfa {
             .exec(&txn)
             .await?;
         delete_recovery_codes(&txn, user_id).await?;
-        super::passkeys::delete_all(&txn, user_id).await?;
+        PasskeyRows::delete_many()
+            .filter(PasskeyColumn::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        PasskeyCeremonies::delete_many()
+            .filter(CeremonyColumn::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
         Challenges::delete_many()
             .filter(ChallengeColumn::UserId.eq(user_id))
             .exec(&txn)

@@ -20,8 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -491,19 +491,6 @@ impl Passkeys {
             .await?;
         Ok((taken.rows_affected == 1).then_some(ceremony))
     }
-}
-
-/// Deletes `user_id`'s passkeys and ceremonies (an admin's reset), in `txn`.
-pub async fn delete_all(txn: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
-    PasskeyRows::delete_many()
-        .filter(PasskeyColumn::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ceremonies::delete_many()
-        .filter(CeremonyColumn::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ok(())
 }
 
 /// A passkey as the API shows it.
