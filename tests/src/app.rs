@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use backend::config::Settings;
 use backend::http::throttle::RateLimit;
@@ -159,6 +160,23 @@ impl TestApp {
             unreachable!("a MySQL database was asked for")
         };
         let urls: Vec<String> = servers.iter().map(|s| format!("{s}/{name}")).collect();
+        // Galera applies the CREATE DATABASE on the other nodes in total order, but a
+        // moment after the first node answered: wait until every node has it.
+        for url in &urls {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                match Database::connect(url.as_str()).await {
+                    Ok(conn) => {
+                        let _ = conn.close().await;
+                        break;
+                    }
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("the test database never reached {url}: {e}")
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }
         let database = Arc::new(database);
         let secret = format!("test-secret-{}-{}", unique(), unique());
         let starts = urls.into_iter().map(|url| {
