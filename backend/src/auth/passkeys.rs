@@ -101,21 +101,20 @@ fn relying_party(public_url: Option<&Url>) -> Option<(String, Url, bool)> {
 
 impl Passkeys {
     pub fn new(db: DatabaseConnection, public_url: Option<&Url>, app_name: &str) -> Self {
-        let webauthn = relying_party(public_url).and_then(|(rp_id, origin, any_port)| {
-            let built = WebauthnBuilder::new(&rp_id, &origin)
-                .map(|b| b.rp_name(app_name).allow_any_port(any_port))
-                .and_then(WebauthnBuilder::build);
-            match built {
-                Ok(webauthn) => Some(Arc::new(webauthn)),
-                Err(error) => {
-                    tracing::warn!(%error, %origin, "passkeys are off: WebAuthn refuses this origin");
-                    None
-                }
-            }
-        });
-        if webauthn.is_none() {
+        let Some((rp_id, origin, any_port)) = relying_party(public_url) else {
             tracing::warn!("passkeys are off: PUBLIC_URL must name a host, not an IP address");
-        }
+            return Self { db, webauthn: None };
+        };
+        let built = WebauthnBuilder::new(&rp_id, &origin)
+            .map(|b| b.rp_name(app_name).allow_any_port(any_port))
+            .and_then(WebauthnBuilder::build);
+        let webauthn = match built {
+            Ok(webauthn) => Some(Arc::new(webauthn)),
+            Err(error) => {
+                tracing::warn!(%error, %origin, "passkeys are off: WebAuthn refuses this origin");
+                None
+            }
+        };
         Self { db, webauthn }
     }
 
@@ -295,8 +294,8 @@ impl Passkeys {
 
     /// Starts a sign-in with a passkey alone: the options for
     /// `navigator.credentials.get()`, for whichever key of this site the browser
-    /// holds. (A username narrows nothing here, so the answer tells nobody whether
-    /// an account exists or has passkeys; [`Passkeys::finish_login`] checks it.)
+    /// holds. No username is needed: the key names its account, and an answer that
+    /// is the same for every name tells nobody whether an account has passkeys.
     pub async fn start_login(&self) -> Result<PasskeyOptions, PasskeyError> {
         let webauthn = self.webauthn()?;
         let (options, state) = webauthn
