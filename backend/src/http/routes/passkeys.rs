@@ -14,6 +14,7 @@ use super::mfa::answer_login;
 use crate::audit::{self, ClientInfo};
 use crate::auth::AuthError;
 use crate::auth::passkeys::{self, PasskeyError};
+use crate::db::entity::passkey;
 use crate::http::error::ApiError;
 use crate::http::extract::CurrentUser;
 use crate::http::state::AppState;
@@ -90,16 +91,16 @@ pub async fn register_finish(
         .finish_registration(&current.user, name, credential)
         .await?;
     tracing::info!(passkey = key.id, "passkey added");
-    audit::Event::success(AuditAction::PasskeyAdded)
-        .by(&current.user)
-        .detail(json!({ "passkey": key.id, "name": key.name }))
-        .record(&state.db, &client)
-        .await;
     let change = format!("given a new passkey, \"{}\"", key.name);
-    state
-        .notices
-        .second_factor_changed(&state.db, &current.user, &change)
-        .await;
+    announce(
+        &state,
+        &client,
+        &current,
+        AuditAction::PasskeyAdded,
+        &key,
+        &change,
+    )
+    .await;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(NewPasskey {
@@ -144,16 +145,16 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let key = state.auth.passkeys.remove(&current.user, *id).await?;
     tracing::info!(passkey = key.id, "passkey removed");
-    audit::Event::success(AuditAction::PasskeyRemoved)
-        .by(&current.user)
-        .detail(json!({ "passkey": key.id, "name": key.name }))
-        .record(&state.db, &client)
-        .await;
     let change = format!("changed: the passkey \"{}\" was removed", key.name);
-    state
-        .notices
-        .second_factor_changed(&state.db, &current.user, &change)
-        .await;
+    announce(
+        &state,
+        &client,
+        &current,
+        AuditAction::PasskeyRemoved,
+        &key,
+        &change,
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -220,6 +221,26 @@ pub async fn login_finish(
         token,
         SessionKind::Cookie,
     ))
+}
+
+/// A passkey added or removed: audited, and told to the account's verified address.
+async fn announce(
+    state: &AppState,
+    client: &ClientInfo,
+    current: &CurrentUser,
+    action: AuditAction,
+    key: &passkey::Model,
+    change: &str,
+) {
+    audit::Event::success(action)
+        .by(&current.user)
+        .detail(json!({ "passkey": key.id, "name": key.name }))
+        .record(&state.db, client)
+        .await;
+    state
+        .notices
+        .second_factor_changed(&state.db, &current.user, change)
+        .await;
 }
 
 fn no_store(options: PasskeyOptions) -> HttpResponse {
