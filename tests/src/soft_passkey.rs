@@ -86,17 +86,11 @@ impl SoftPasskey {
         attestation.push(0xa0);
         attestation.extend(cbor_text("authData"));
         attestation.extend(cbor_bytes(&auth_data));
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "attestationObject": b64(&attestation),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "attestationObject": b64(&attestation),
+            "transports": ["internal"],
+        }))
     }
 
     /// What `navigator.credentials.get(options)` gives, as JSON.
@@ -111,16 +105,21 @@ impl SoftPasskey {
         let mut signed = auth_data.clone();
         signed.extend(Sha256::digest(&client_data));
         let signature: DerSignature = self.key.sign(&signed);
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "authenticatorData": b64(&auth_data),
+            "signature": b64(signature.as_bytes()),
+            "userHandle": b64(&self.user_handle),
+        }))
+    }
+
+    /// A `PublicKeyCredential`'s JSON form around `response`.
+    fn credential(&self, response: Value) -> Value {
         json!({
             "id": b64(&self.credential_id),
             "rawId": b64(&self.credential_id),
             "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "authenticatorData": b64(&auth_data),
-                "signature": b64(signature.as_bytes()),
-                "userHandle": b64(&self.user_handle),
-            },
+            "response": response,
             "clientExtensionResults": {},
         })
     }

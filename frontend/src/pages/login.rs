@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{
-    FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, PasskeyOptions,
-    SessionState, User,
+    FieldErrors, LoginRequest, MfaChallenge, MfaMethod, MfaVerifyRequest, SessionState, User,
 };
 
 use crate::api::{self, ApiError, LoginAnswer};
@@ -87,7 +86,9 @@ fn PasswordStep(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
             <Field label="Username or email" name="username" value=username errors=errors autocomplete="username" required=true/>
             <Field label="Password" name="password" value=password errors=errors kind="password" autocomplete="current-password" required=true/>
             <SubmitButton label="Log in" pending=login.pending() testid="login-submit"/>
-            {webauthn::supported().then(|| view! { <PasskeySignIn failure=failure/> })}
+            {webauthn::supported().then(|| view! {
+                <PasskeyButton label="Sign in with a passkey" testid="passkey-login" failure=failure sign=passkey_sign_in/>
+            })}
             <p class="links">
                 <A href="/forgot" attr:data-testid="link-forgot">"Forgot your password?"</A>
                 " · "
@@ -97,36 +98,52 @@ fn PasswordStep(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
     }
 }
 
-/// "Sign in with a passkey": no name, no password; the browser offers the passkeys
-/// it holds for this site.
+/// A passkey button: `sign` runs the whole ceremony and answers the account, which
+/// then signs the app in; a failure is shown in `failure`.
 #[component]
-fn PasskeySignIn(failure: RwSignal<Option<String>>) -> impl IntoView {
+fn PasskeyButton<F, Fut>(
+    label: &'static str,
+    testid: &'static str,
+    failure: RwSignal<Option<String>>,
+    sign: F,
+) -> impl IntoView
+where
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<User, ApiError>> + 'static,
+{
     let session = use_session();
     let mounted = use_mounted();
-    let sign_in = Action::new_local(move |(): &()| {
-        let mounted = mounted.clone();
+    let run = Action::new_local(move |(): &()| {
+        let (answer, mounted) = (sign(), mounted.clone());
         async move {
-            let answer = api::passkey_login().await;
+            let answer = answer.await;
             if !mounted.get() {
                 return;
             }
             match answer {
                 Ok(user) => signed_in(session, user),
-                Err(ApiError::Unauthorized(_)) => failure.set(Some(
-                    "That passkey was not accepted: it may have been removed from its account."
-                        .to_owned(),
-                )),
                 Err(e) => failure.set(Some(e.message())),
             }
         }
     });
-    let pending = sign_in.pending();
+    let pending = run.pending();
     view! {
-        <button type="button" class="button wide" data-testid="passkey-login"
-            disabled=move || pending.get() on:click=move |_| { failure.set(None); sign_in.dispatch(()); }>
-            "Sign in with a passkey"
+        <button type="button" class="button wide" data-testid=testid
+            disabled=move || pending.get() on:click=move |_| { failure.set(None); run.dispatch(()); }>
+            {label}
         </button>
     }
+}
+
+/// "Sign in with a passkey": no name, no password; the browser offers the passkeys
+/// it holds for this site.
+async fn passkey_sign_in() -> Result<User, ApiError> {
+    api::passkey_login().await.map_err(|e| match e {
+        ApiError::Unauthorized(_) => ApiError::Browser(
+            "That passkey was not accepted: it may have been removed from its account.".to_owned(),
+        ),
+        other => other,
+    })
 }
 
 /// A login is complete: learn what the session may do (an account `MFA_REQUIRED`
@@ -143,37 +160,6 @@ fn signed_in(session: Session, user: User) {
             }),
         }
     });
-}
-
-/// "Use a passkey" at the second step.
-#[component]
-fn PasskeyStep(
-    token: String,
-    options: PasskeyOptions,
-    failure: RwSignal<Option<String>>,
-) -> impl IntoView {
-    let session = use_session();
-    let mounted = use_mounted();
-    let verify = Action::new_local(move |(): &()| {
-        let (token, options, mounted) = (token.clone(), options.clone(), mounted.clone());
-        async move {
-            let answer = api::verify_with_passkey(token, options).await;
-            if !mounted.get() {
-                return;
-            }
-            match answer {
-                Ok(user) => signed_in(session, user),
-                Err(e) => failure.set(Some(e.message())),
-            }
-        }
-    });
-    let pending = verify.pending();
-    view! {
-        <button type="button" class="button wide" data-testid="use-passkey"
-            disabled=move || pending.get() on:click=move |_| { failure.set(None); verify.dispatch(()); }>
-            "Use a passkey"
-        </button>
-    }
 }
 
 /// The second step: a code from the app, a recovery code, or a passkey.
@@ -227,7 +213,11 @@ fn SecondStep(challenge: MfaChallenge, on_back: impl Fn() + 'static) -> impl Int
                 view! { <Field label="Code from your authenticator app" name="code" id="mfa-code" value=code errors=errors autocomplete="one-time-code" required=true/> }.into_any()
             }}
             <SubmitButton label="Verify" pending=verify.pending() testid="mfa-submit"/>
-            {passkey.map(|options| view! { <PasskeyStep token=passkey_token.clone() options=options failure=failure/> })}
+            {passkey.map(|options| {
+                let token = passkey_token.clone();
+                let sign = move || api::verify_with_passkey(token.clone(), options.clone());
+                view! { <PasskeyButton label="Use a passkey" testid="use-passkey" failure=failure sign=sign/> }
+            })}
             <p class="links">
                 {can_switch.then(|| view! {
                     <button type="button" class="link" data-testid="use-recovery-code" on:click=switch>
