@@ -721,11 +721,54 @@ fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// The loads measured alone: a name, wrk's connections and its arguments.
+/// The loads measured alone: a name, wrk's connections and its arguments. Each read
+/// of the lists runs twice: with 16 clients for the throughput (their latency is
+/// mostly the queue in front of 2 cores), then with one for the latency of a request
+/// on its own.
 fn loads(app: &App, login: &Path) -> Vec<(&'static str, u32, Vec<String>)> {
     let get = |path: &str| format!("{}{path}", app.base);
     let cookie = format!("Cookie: {}", app.cookie);
-    let deep = get(&format!("/api/v1/users?{}", app.deep));
+    let read = |path: &str| vec!["-H".into(), cookie.clone(), get(path)];
+    let deep = format!("/api/v1/users?{}", app.deep);
+    let mut lists: Vec<(&'static str, &'static str, Vec<String>)> = vec![
+        (
+            "list page 1",
+            "list page 1, 1 client",
+            read("/api/v1/users?per_page=20"),
+        ),
+        (
+            "search q=ada",
+            "search q=ada, 1 client",
+            read("/api/v1/users?q=ada"),
+        ),
+        (
+            "search q=example.org",
+            "search q=example.org, 1 client",
+            read("/api/v1/users?q=example.org"),
+        ),
+        ("deep page", "deep page, 1 client", read(&deep)),
+    ];
+    if let Some(audit_deep) = &app.audit_deep {
+        let audit = |query: &str| read(&format!("/api/v1/audit?{query}"));
+        lists.extend([
+            ("audit page 1", "audit page 1, 1 client", audit("")),
+            (
+                "audit of one account",
+                "audit of one account, 1 client",
+                audit("target=turing2"),
+            ),
+            (
+                "audit action=signup",
+                "audit action=signup, 1 client",
+                audit("action=signup"),
+            ),
+            (
+                "audit deep page",
+                "audit deep page, 1 client",
+                audit(audit_deep),
+            ),
+        ]);
+    }
     let mut loads: Vec<(&'static str, u32, Vec<String>)> = vec![
         (
             "login (8 clients)",
@@ -736,56 +779,15 @@ fn loads(app: &App, login: &Path) -> Vec<(&'static str, u32, Vec<String>)> {
                 get("/api/v1/auth/login"),
             ],
         ),
-        (
-            "/auth/me (16 clients)",
-            16,
-            vec!["-H".into(), cookie.clone(), get("/api/v1/auth/me")],
-        ),
-        (
-            "list page 1",
-            16,
-            vec![
-                "-H".into(),
-                cookie.clone(),
-                get("/api/v1/users?per_page=20"),
-            ],
-        ),
-        (
-            "search q=ada",
-            16,
-            vec!["-H".into(), cookie.clone(), get("/api/v1/users?q=ada")],
-        ),
-        (
-            "search q=example.org",
-            16,
-            vec![
-                "-H".into(),
-                cookie.clone(),
-                get("/api/v1/users?q=example.org"),
-            ],
-        ),
-        ("deep page", 16, vec!["-H".into(), cookie.clone(), deep]),
+        ("/auth/me (16 clients)", 16, read("/api/v1/auth/me")),
     ];
-    if let Some(audit_deep) = &app.audit_deep {
-        let audit = |query: &str| {
-            vec![
-                "-H".into(),
-                cookie.clone(),
-                get(&format!("/api/v1/audit?{query}")),
-            ]
-        };
-        loads.extend([
-            ("audit page 1", 16, audit("")),
-            ("audit of one account", 16, audit("target=turing2")),
-            ("audit action=signup", 16, audit("action=signup")),
-            ("audit deep page", 16, audit(audit_deep)),
-        ]);
-    }
-    loads.extend([(
-        "/auth/me, 1 client, idle",
-        1,
-        vec!["-H".into(), cookie.clone(), get("/api/v1/auth/me")],
-    )]);
+    loads.extend(
+        lists
+            .iter()
+            .map(|(name, _, args)| (*name, 16, args.clone())),
+    );
+    loads.extend(lists.into_iter().map(|(_, alone, args)| (alone, 1, args)));
+    loads.push(("/auth/me, 1 client, idle", 1, read("/api/v1/auth/me")));
     loads
 }
 

@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 
 use super::codes::{new_token, token_hash};
@@ -52,27 +52,30 @@ pub async fn create(db: &impl ConnectionTrait, user_id: i32) -> Result<NewDevice
     let token = new_token();
     let hash = token_hash(&token);
     let now = now();
-    trusted_device::ActiveModel {
+    // Not read back (MySQL has no RETURNING): a parallel login of the same account
+    // may already have ended it by then.
+    Devices::insert(trusted_device::ActiveModel {
         token_hash: Set(hash.clone()),
         user_id: Set(user_id),
         failed_logins: Set(0),
         locked_until: Set(None),
         created_at: Set(now),
         last_used_at: Set(now),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     let beyond: Vec<String> = Devices::find()
         .select_only()
         .column(Column::TokenHash)
         .filter(Column::UserId.eq(user_id))
+        .filter(Column::TokenHash.ne(hash.as_str()))
         .order_by(
             Expr::col(Column::LastUsedAt).gt(Expr::col(Column::CreatedAt)),
             Order::Desc,
         )
         .order_by_desc(Column::LastUsedAt)
         .order_by_desc(Column::CreatedAt)
-        .offset(MAX_DEVICES)
+        .offset(MAX_DEVICES - 1)
         .limit(100)
         .into_tuple()
         .all(db)

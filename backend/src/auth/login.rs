@@ -389,6 +389,7 @@ impl Auth {
         client: &ClientInfo,
         kind: SessionKind,
     ) -> Result<LoginOutcome, AuthError> {
+        let _admitted = self.passwords.admit_login().await?;
         let checked = self.check_credentials(credentials, client).await?;
         if mfa::enabled(&checked.user) {
             let passkey_check = self.passkey_check(&checked.user).await?;
@@ -466,22 +467,34 @@ impl Auth {
         kind: SessionKind,
     ) -> Result<(LoggedIn, Session, String), AuthError> {
         let Checked { user, known_device } = checked;
-        let (device_hash, new_device_token) = match known_device {
-            Some(hash) => (hash, None),
-            None => {
-                let new = devices::create(&self.db, user.id).await?;
-                (new.hash, Some(new.token))
-            }
-        };
-        let (session, token) = self
-            .start_session(client, &user, kind, Some(device_hash.clone()))
-            .await?;
+        // One transaction, one commit: the device, the session and the audit event
+        // are written together or not at all.
+        let lifetimes = self.lifetimes;
+        let opened = crate::db::retry_conflicts(|| async {
+            let txn = self.db.begin().await?;
+            let (device_hash, new_device_token) = match &known_device {
+                Some(hash) => (hash.clone(), None),
+                None => {
+                    let new = devices::create(&txn, user.id).await?;
+                    (new.hash, Some(new.token))
+                }
+            };
+            let device = Some(device_hash.clone());
+            let session = session::create(&txn, user.id, kind, lifetimes, client, device).await?;
+            audit::Event::success(AuditAction::Login)
+                .by(&user)
+                .detail(json!({ "via": kind, "second_factor": mfa::enabled(&user) }))
+                .insert(&txn, client)
+                .await?;
+            txn.commit().await?;
+            Ok::<_, sea_orm::DbErr>((device_hash, new_device_token, session))
+        })
+        .await?;
+        let (device_hash, new_device_token, session) = opened;
+        let token = self
+            .tokens
+            .issue(user.id, &session.id, session.expires_at)?;
         tracing::info!(user_id = user.id, ?kind, "logged in");
-        audit::Event::success(AuditAction::Login)
-            .by(&user)
-            .detail(json!({ "via": kind, "second_factor": mfa::enabled(&user) }))
-            .record(&self.db, client)
-            .await;
         let logged_in = LoggedIn {
             user,
             device_hash: Some(device_hash),

@@ -158,6 +158,8 @@ pub struct Passwords {
     wait: Option<std::time::Duration>,
     memory: Arc<Memory>,
     threads: Arc<HashThreads>,
+    /// Logins in progress at once (see [`Passwords::admit_login`]).
+    logins_admitted: Arc<Semaphore>,
 }
 
 impl Passwords {
@@ -172,7 +174,27 @@ impl Passwords {
             wait: Some(QUEUE_WAIT),
             memory: Arc::default(),
             threads: Arc::new(HashThreads::start(total)),
+            logins_admitted: Arc::new(Semaphore::new(2 * total)),
         }
+    }
+
+    /// A place among the logins in progress, held for the whole login: twice as
+    /// many as there are hashing threads, so one login can write its outcome while
+    /// the next hashes, and the hashes never wait for the database. Without it, a
+    /// storm of logins would each reserve a failure, then queue for a hash: dozens of
+    /// writes on one account's row at once, holding the pool's connections while
+    /// they wait on its lock (and, past the lockout threshold, locking the account
+    /// with right passwords). `Saturated` after the usual queue wait.
+    pub async fn admit_login(&self) -> Result<OwnedSemaphorePermit, HashError> {
+        let acquire = self.logins_admitted.clone().acquire_owned();
+        let permit = match self.wait {
+            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
+                crate::metrics::hashing_saturated(Lane::Login.name());
+                HashError::Saturated
+            })?,
+            None => acquire.await,
+        };
+        Ok(permit.context("password hashing pool closed")?)
     }
 
     /// Sized to the machine: hashing is CPU-bound, more threads only add memory.
@@ -190,6 +212,7 @@ impl Passwords {
             wait: None,
             memory: self.memory,
             threads: self.threads,
+            logins_admitted: self.logins_admitted,
         }
     }
 

@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use shared::{SessionInfo, SessionKind};
@@ -43,36 +43,45 @@ pub async fn create(
     let mut id = [0u8; 32];
     rand::rng().fill_bytes(&mut id);
     let absolute = now + lifetimes.absolute;
-    let created = session::ActiveModel {
-        id: Set(hex::encode(id)),
-        user_id: Set(user_id),
-        kind: Set(kind),
-        created_at: Set(now),
-        expires_at: Set((now + lifetimes.ttl).min(absolute)),
-        absolute_expires_at: Set(absolute),
-        last_seen_at: Set(now),
-        ip: Set(client.ip.clone()),
-        user_agent: Set(client.user_agent.clone()),
-        device_hash: Set(device_hash),
-    }
-    .insert(db)
-    .await?;
-    evict_beyond(db, user_id, lifetimes.max_per_account).await?;
+    let created = Session {
+        id: hex::encode(id),
+        user_id,
+        kind,
+        created_at: now,
+        expires_at: (now + lifetimes.ttl).min(absolute),
+        absolute_expires_at: absolute,
+        last_seen_at: now,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        device_hash,
+    };
+    // Not read back (MySQL has no RETURNING): a parallel login of the same account
+    // may already have ended it as the least recently used by then.
+    Sessions::insert(session::ActiveModel::from(created.clone()))
+        .exec_without_returning(db)
+        .await?;
+    evict_beyond(db, user_id, &created.id, lifetimes.max_per_account).await?;
     Ok(created)
 }
 
-/// Ends the least recently used sessions of `user_id` beyond `keep` (a script minting
-/// tokens in a loop must not grow the table without bound, nor end the browser
-/// session someone is using).
-async fn evict_beyond(db: &impl ConnectionTrait, user_id: i32, keep: u32) -> Result<(), DbErr> {
+/// Ends the least recently used sessions of `user_id` beyond `keep`, never `opened`,
+/// the one just opened (a script minting tokens in a loop must not grow the table
+/// without bound, nor end the browser session someone is using).
+async fn evict_beyond(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    opened: &str,
+    keep: u32,
+) -> Result<(), DbErr> {
     let beyond: Vec<String> = Sessions::find()
         .select_only()
         .column(Column::Id)
         .filter(Column::UserId.eq(user_id))
+        .filter(Column::Id.ne(opened))
         .order_by_desc(Column::LastSeenAt)
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
-        .offset(u64::from(keep))
+        .offset(u64::from(keep.saturating_sub(1)))
         .limit(1000)
         .into_tuple()
         .all(db)

@@ -129,6 +129,53 @@ db_test!(lockout_waits_grow_after_each_failure, |db| async move {
     assert!((2.5..=4.5).contains(&second), "second lock ~4 s: {second}");
 });
 
+db_test!(
+    a_burst_of_right_passwords_for_one_account_all_get_in,
+    |db| async move {
+        // More logins at once than the lockout threshold and the session cap: an
+        // integration whose workers all log in with one service account at start-up.
+        let app = TestApp::builder(db)
+            .with(|s| {
+                s.lockout = lockout(5, 600, 900);
+                s.limits.rate = rate(1000, 1000);
+                s.session.max_per_account = 8;
+            })
+            .spawn()
+            .await;
+        let (admin, _) = app.admin().await;
+        let (_, bob) = app.member(&admin, "bob", "user").await;
+        let clients: Vec<_> = (0..24).map(|_| app.client()).collect();
+        let logins = clients
+            .iter()
+            .map(|client| async move { client.login("bob", PASSWORD).await.status() });
+        let statuses = futures::future::join_all(logins).await;
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "every right password gets in, none is taken for a guess: {statuses:?}"
+        );
+        let bob_now: User = json(admin.get(&format!("/api/v1/users/{}", bob.id)).await).await;
+        assert_eq!(bob_now.locked_until, None, "right passwords lock nothing");
+        // The cap holds, and the newest sessions are the ones kept.
+        let live = futures::future::join_all(clients.iter().map(|c| c.me())).await;
+        let working: Vec<_> = clients
+            .iter()
+            .zip(&live)
+            .filter(|(_, me)| me.status() == StatusCode::OK)
+            .map(|(client, _)| client)
+            .collect();
+        assert!(
+            (1..=8).contains(&working.len()),
+            "{} sessions work; the cap is 8",
+            working.len()
+        );
+        assert_eq!(working[0].sessions_ok().await.len(), working.len());
+        assert_eq!(
+            app.client().login("bob", WRONG).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
 async fn sleep_until(at: DateTime<Utc>) {
     let left = (at - Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(left + Duration::from_millis(1100)).await;
