@@ -215,11 +215,20 @@ fn database<F: Fn(&str) -> Option<String>>(
             "must start with sqlite:// or mysql://",
         ));
     }
+    // SQLite runs each connection on a thread of its own, with its own page cache and
+    // allocator arena, and queries it in-process: two per core keep every core busy
+    // (writes take turns anyway). A MySQL connection mostly waits on the network.
+    let max_connections = if url.starts_with("sqlite:") {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        u32::try_from(2 * cores).unwrap_or(u32::MAX).clamp(2, 10)
+    } else {
+        10
+    };
     Ok(DatabaseSettings {
         url,
         // A 503 within 2 s of a database going away, processing included.
         timeout: Duration::from_millis(1500),
-        max_connections: 10,
+        max_connections,
     })
 }
 
