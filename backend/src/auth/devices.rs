@@ -45,9 +45,9 @@ pub struct NewDevice {
     pub hash: String,
 }
 
-/// Remembers a new device for `user_id`. Beyond [`MAX_DEVICES`], devices that never
-/// came back go first, then the least recently used: a script that logs in without
-/// keeping its token churns its own rows, not the owner's browser.
+/// Remembers a new device for `user_id`. [`forget_beyond_cap`] then keeps the
+/// account's devices within [`MAX_DEVICES`]: after the transaction that remembered it
+/// has committed, so that it sees the devices parallel logins added.
 pub async fn create(db: &impl ConnectionTrait, user_id: i32) -> Result<NewDevice, DbErr> {
     let token = new_token();
     let hash = token_hash(&token);
@@ -64,11 +64,23 @@ pub async fn create(db: &impl ConnectionTrait, user_id: i32) -> Result<NewDevice
     })
     .exec_without_returning(db)
     .await?;
+    Ok(NewDevice { token, hash })
+}
+
+/// Forgets `user_id`'s devices beyond [`MAX_DEVICES`], never `kept` (the one just
+/// remembered). Devices that never came back go first, then the least recently used:
+/// a script that logs in without keeping its token churns its own rows, not the
+/// owner's browser.
+pub async fn forget_beyond_cap(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    kept: &str,
+) -> Result<(), DbErr> {
     let beyond: Vec<String> = Devices::find()
         .select_only()
         .column(Column::TokenHash)
         .filter(Column::UserId.eq(user_id))
-        .filter(Column::TokenHash.ne(hash.as_str()))
+        .filter(Column::TokenHash.ne(kept))
         .order_by(
             Expr::col(Column::LastUsedAt).gt(Expr::col(Column::CreatedAt)),
             Order::Desc,
@@ -86,7 +98,7 @@ pub async fn create(db: &impl ConnectionTrait, user_id: i32) -> Result<NewDevice
             .exec(db)
             .await?;
     }
-    Ok(NewDevice { token, hash })
+    Ok(())
 }
 
 /// The devices of `user_id`, most recently used first.

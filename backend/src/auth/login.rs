@@ -471,7 +471,7 @@ impl Auth {
         // are written together or not at all.
         let lifetimes = self.lifetimes;
         let opened = crate::db::retry_conflicts(|| async {
-            let txn = self.db.begin().await?;
+            let txn = crate::db::begin_write(&self.db).await?;
             let (device_hash, new_device_token) = match &known_device {
                 Some(hash) => (hash.clone(), None),
                 None => {
@@ -480,7 +480,7 @@ impl Auth {
                 }
             };
             let device = Some(device_hash.clone());
-            let session = session::create(&txn, user.id, kind, lifetimes, client, device).await?;
+            let session = session::open(&txn, user.id, kind, lifetimes, client, device).await?;
             audit::Event::success(AuditAction::Login)
                 .by(&user)
                 .detail(json!({ "via": kind, "second_factor": mfa::enabled(&user) }))
@@ -491,6 +491,18 @@ impl Auth {
         })
         .await?;
         let (device_hash, new_device_token, session) = opened;
+        // The caps, once committed (see `session::open`). The login stands if this
+        // fails: the next one ends what is beyond them.
+        let capped = async {
+            if new_device_token.is_some() {
+                devices::forget_beyond_cap(&self.db, user.id, &device_hash).await?;
+            }
+            let cap = lifetimes.max_per_account;
+            session::end_beyond_cap(&self.db, user.id, &session.id, cap).await
+        };
+        if let Err(error) = capped.await {
+            tracing::warn!(user_id = user.id, %error, "sessions or devices beyond the cap not ended this time");
+        }
         let token = self
             .tokens
             .issue(user.id, &session.id, session.expires_at)?;

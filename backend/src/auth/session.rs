@@ -39,6 +39,22 @@ pub async fn create(
     client: &ClientInfo,
     device_hash: Option<String>,
 ) -> Result<session::Model, DbErr> {
+    let created = open(db, user_id, kind, lifetimes, client, device_hash).await?;
+    end_beyond_cap(db, user_id, &created.id, lifetimes.max_per_account).await?;
+    Ok(created)
+}
+
+/// [`create`] without ending any session: for a transaction, which calls
+/// [`end_beyond_cap`] once it has committed (inside it, the sessions that parallel
+/// transactions are adding would not be seen, and together they would exceed the cap).
+pub async fn open(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    kind: SessionKind,
+    lifetimes: Lifetimes,
+    client: &ClientInfo,
+    device_hash: Option<String>,
+) -> Result<session::Model, DbErr> {
     let now = now();
     let mut id = [0u8; 32];
     rand::rng().fill_bytes(&mut id);
@@ -60,14 +76,13 @@ pub async fn create(
     Sessions::insert(session::ActiveModel::from(created.clone()))
         .exec_without_returning(db)
         .await?;
-    evict_beyond(db, user_id, &created.id, lifetimes.max_per_account).await?;
     Ok(created)
 }
 
 /// Ends the least recently used sessions of `user_id` beyond `keep`, never `opened`,
 /// the one just opened (a script minting tokens in a loop must not grow the table
 /// without bound, nor end the browser session someone is using).
-async fn evict_beyond(
+pub async fn end_beyond_cap(
     db: &impl ConnectionTrait,
     user_id: i32,
     opened: &str,
