@@ -644,7 +644,8 @@ impl Auth {
     ) -> Result<(Session, String), AuthError> {
         let lifetimes = self.lifetimes;
         let session =
-            session::create(&self.db, user.id, kind, lifetimes, client, device_hash).await?;
+            session::open(&self.db, user.id, kind, lifetimes, client, device_hash).await?;
+        session::end_beyond_cap(&self.db, user.id, &session.id, lifetimes.max_per_account).await?;
         let token = self
             .tokens
             .issue(user.id, &session.id, session.expires_at)?;

@@ -187,14 +187,7 @@ impl Passwords {
     /// with right passwords). `Saturated` after the usual queue wait.
     pub async fn admit_login(&self) -> Result<OwnedSemaphorePermit, HashError> {
         let acquire = self.logins_admitted.clone().acquire_owned();
-        let permit = match self.wait {
-            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
-                crate::metrics::hashing_saturated(Lane::Login.name());
-                HashError::Saturated
-            })?,
-            None => acquire.await,
-        };
-        Ok(permit.context("password hashing pool closed")?)
+        self.within_wait(Lane::Login, acquire).await
     }
 
     /// Sized to the machine: hashing is CPU-bound, more threads only add memory.
@@ -283,6 +276,18 @@ impl Passwords {
                 },
             }
         };
+        self.within_wait(lane, acquire).await
+    }
+
+    /// A permit from `acquire` within the queue wait, else `Saturated` (counted for
+    /// `lane`).
+    async fn within_wait(
+        &self,
+        lane: Lane,
+        acquire: impl std::future::Future<
+            Output = Result<OwnedSemaphorePermit, tokio::sync::AcquireError>,
+        >,
+    ) -> Result<OwnedSemaphorePermit, HashError> {
         let permit = match self.wait {
             Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
                 crate::metrics::hashing_saturated(lane.name());

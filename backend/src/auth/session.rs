@@ -30,23 +30,9 @@ pub struct Lifetimes {
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// Opens a session of `kind` for `user_id`, from the known device `device_hash` if
-/// any, and ends the least recently used beyond the account's cap.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-    kind: SessionKind,
-    lifetimes: Lifetimes,
-    client: &ClientInfo,
-    device_hash: Option<String>,
-) -> Result<session::Model, DbErr> {
-    let created = open(db, user_id, kind, lifetimes, client, device_hash).await?;
-    end_beyond_cap(db, user_id, &created.id, lifetimes.max_per_account).await?;
-    Ok(created)
-}
-
-/// [`create`] without ending any session: for a transaction, which calls
-/// [`end_beyond_cap`] once it has committed (inside it, the sessions that parallel
-/// transactions are adding would not be seen, and together they would exceed the cap).
+/// any. The caller then calls [`end_beyond_cap`]: after its commit, when it writes in
+/// a transaction (inside it, the sessions that parallel transactions are adding would
+/// not be seen, and together they would exceed the cap).
 pub async fn open(
     db: &impl ConnectionTrait,
     user_id: i32,
