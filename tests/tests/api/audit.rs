@@ -368,7 +368,34 @@ db_test!(
 db_test!(every_trail_query_is_served_by_an_index, |db| async move {
     use sea_orm::{DbBackend, QueryTrait};
     let app = TestApp::spawn(db).await;
-    let database = seed_events(&app, db, 10_050).await;
+    // One event in fifty is bulk's login on the first of November; the rest are
+    // other people's logouts a month earlier. The filters below are selective, as
+    // they are in a real trail: a filter that matched every row would leave the
+    // planner free to prefer a scan, and the plan would prove nothing.
+    let (november, october, actor, target) = match db {
+        Backend::Mysql => (
+            "2026-11-01 10:00:00",
+            "2026-10-01 10:00:00",
+            "CONCAT('user', i % 997)",
+            "CONCAT('user', i % 991)",
+        ),
+        Backend::Sqlite => (
+            "2026-11-01T10:00:00+00:00",
+            "2026-10-01T10:00:00+00:00",
+            "'user' || (i % 997)",
+            "'user' || (i % 991)",
+        ),
+    };
+    let insert = format!(
+        "INSERT INTO audit_events (at, actor_name, action, target_name, outcome, repeats) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050) \
+         SELECT CASE WHEN i % 50 = 0 THEN '{november}' ELSE '{october}' END, \
+         CASE WHEN i % 50 = 0 THEN 'bulk' ELSE {actor} END, \
+         CASE WHEN i % 50 = 0 THEN 'login' ELSE 'logout' END, \
+         CASE WHEN i % 50 = 0 THEN 'bulk' ELSE {target} END, \
+         'success', 1 FROM n"
+    );
+    let database = bulk_insert(&app, db, "audit_events", &insert).await;
     let backend = match db {
         Backend::Mysql => DbBackend::MySql,
         Backend::Sqlite => DbBackend::Sqlite,
