@@ -7,7 +7,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::Value;
@@ -123,7 +123,10 @@ impl Event {
         if self.outcome == Outcome::Failure && count_repeat(db, &row).await? {
             return Ok(());
         }
-        row.insert(db).await?;
+        // Not read back: MySQL has no RETURNING, and nobody needs the row.
+        audit_event::Entity::insert(row)
+            .exec_without_returning(db)
+            .await?;
         Ok(())
     }
 }
