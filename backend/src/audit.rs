@@ -7,8 +7,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
 use serde_json::Value;
 use shared::{AuditAction, AuditFilter, Cursor, LIST_TOTAL_CAP, Outcome, Party};

@@ -714,14 +714,21 @@ fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
     // a large part of one). Paced, it is what a user or a health check sees: one
     // request 10 ms after each answer (wrk's `delay()`), about 90 per second.
     let paced = scripts.join("paced.lua");
-    std::fs::write(&paced, format!("function delay()\n  return {PROBE_EVERY_MS}\nend\n"))?;
+    std::fs::write(
+        &paced,
+        format!("function delay()\n  return {PROBE_EVERY_MS}\nend\n"),
+    )?;
     let storm = vec![
         "-s".into(),
         login.display().to_string(),
         get("/api/v1/auth/login"),
     ];
     let probe = vec!["-H".into(), cookie, get("/api/v1/auth/me")];
-    let paced_probe = [vec!["-s".into(), paced.display().to_string()], probe.clone()].concat();
+    let paced_probe = [
+        vec!["-s".into(), paced.display().to_string()],
+        probe.clone(),
+    ]
+    .concat();
     println!("xtask: {}: /auth/me during a login storm", app.name);
     rows.push(measure(
         app,
@@ -731,9 +738,19 @@ fn run_loads(app: &App, seconds: u64) -> anyhow::Result<Vec<Row>> {
         &probe,
         Some(&storm),
     )?);
-    println!("xtask: {}: /auth/me paced, idle and during a login storm", app.name);
+    println!(
+        "xtask: {}: /auth/me paced, idle and during a login storm",
+        app.name
+    );
     rows.push(measure(app, PACED_IDLE, 1, seconds, &paced_probe, None)?);
-    rows.push(measure(app, PACED_STORM, 1, seconds, &paced_probe, Some(&storm))?);
+    rows.push(measure(
+        app,
+        PACED_STORM,
+        1,
+        seconds,
+        &paced_probe,
+        Some(&storm),
+    )?);
     let _ = std::fs::remove_dir_all(&scripts);
     Ok(rows)
 }
@@ -1039,6 +1056,20 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
         out.push('\n');
     }
     let row = |name: &str| ours.iter().find(|r| r.load == name);
+    if let (Some(many), Some(lone)) = (row("login (8 clients)"), row("login, 1 client")) {
+        // A lone login is one hash and the login's own work: its time is the unit a
+        // core can repeat, so the cores allow cores / that many per second.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let ceiling = cores / lone.p50.as_secs_f64().max(1e-6);
+        let _ = writeln!(
+            out,
+            "\nLogins: {:.0}/s with 8 clients, {:.0}% of {cores} cores / a lone login's p50 \
+             ({} ms): {ceiling:.0}/s.",
+            many.rps,
+            100.0 * many.rps / ceiling,
+            ms(lone.p50)
+        );
+    }
     let pairs = [
         ("closed loop", CLOSED_IDLE, CLOSED_STORM),
         ("paced", PACED_IDLE, PACED_STORM),

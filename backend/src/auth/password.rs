@@ -428,7 +428,10 @@ mod tests {
             policies
         };
         let passwords = Passwords::new(2);
-        passwords.hash("correct horse".to_owned().into()).await.unwrap();
+        passwords
+            .hash("correct horse".to_owned().into())
+            .await
+            .unwrap();
         // Each thread sets its class as it starts; give the last one a moment.
         let started = std::time::Instant::now();
         let mut seen = policies();
