@@ -16,6 +16,7 @@ struct Collectors {
     requests: IntCounterVec,
     latency: HistogramVec,
     hashing_in_use: IntGauge,
+    hashing_time: Histogram,
     hashing_wait: HistogramVec,
     hashing_refused: IntCounterVec,
     refusals: IntCounterVec,
@@ -70,6 +71,13 @@ static METRICS: LazyLock<Collectors> = LazyLock::new(|| {
             "Password hashes running on the hashing threads now",
         ),
     );
+    let hashing_time = registered(
+        &registry,
+        Histogram::with_opts(timing(
+            "password_hashing_seconds",
+            "Time a password hash or check ran on its hashing thread",
+        )),
+    );
     Collectors {
         requests: counter(
             "http_requests_total",
@@ -82,6 +90,7 @@ static METRICS: LazyLock<Collectors> = LazyLock::new(|| {
             &["method", "route"],
         ),
         hashing_in_use,
+        hashing_time,
         hashing_wait: histogram(
             "password_hashing_queue_wait_seconds",
             "Time a password hash waited for a permit, by lane",
@@ -136,7 +145,9 @@ pub fn hashing_started(lane: &str, waited: Duration) -> HashingGuard {
         .with_label_values(&[lane])
         .observe(waited.as_secs_f64());
     METRICS.hashing_in_use.inc();
-    HashingGuard(())
+    HashingGuard {
+        since: std::time::Instant::now(),
+    }
 }
 
 /// A password hash that waited too long for a permit.
@@ -144,13 +155,19 @@ pub fn hashing_saturated(lane: &str) {
     METRICS.hashing_refused.with_label_values(&[lane]).inc();
 }
 
-/// Counts a running hash in `password_hashing_permits_in_use` while alive.
+/// Counts a running hash in `password_hashing_permits_in_use` while alive, and its
+/// time in `password_hashing_seconds` when dropped (after the hash, on its thread).
 #[must_use]
-pub struct HashingGuard(());
+pub struct HashingGuard {
+    since: std::time::Instant,
+}
 
 impl Drop for HashingGuard {
     fn drop(&mut self) {
         METRICS.hashing_in_use.dec();
+        METRICS
+            .hashing_time
+            .observe(self.since.elapsed().as_secs_f64());
     }
 }
 

@@ -53,6 +53,9 @@ struct Row {
     errors: u64,
     cpu_ms_per_req: f64,
     peak_rss_mib: u64,
+    /// The mean time of a password hash during the load, from the server's metrics
+    /// (`None` where it hashed nothing, or has no such metric: the peer).
+    hash_ms: Option<f64>,
 }
 
 pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
@@ -849,6 +852,7 @@ fn measure(
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     }
     let cpu_before: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
+    let hashes_before = hashing_totals(app);
     let storm = match beside {
         Some(storm) => Some(wrk(32, seconds + 2, storm).spawn()?),
         None => None,
@@ -862,6 +866,12 @@ fn measure(
         None => None,
     };
     let cpu_after: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
+    let hash_ms = match (hashes_before, hashing_totals(app)) {
+        (Some((sum0, n0)), Some((sum1, n1))) if n1 > n0 => {
+            Some((sum1 - sum0) * 1000.0 / (n1 - n0) as f64)
+        }
+        _ => None,
+    };
     let text = String::from_utf8_lossy(&result.stdout);
     let (requests, rps, p50, p99, errors) =
         parse_wrk(&text).with_context(|| format!("wrk output for {load}: {text}"))?;
@@ -884,7 +894,23 @@ fn measure(
         errors,
         cpu_ms_per_req: cpu_ms / served.max(1) as f64,
         peak_rss_mib: pids.iter().map(|&p| peak_rss_kib(p)).sum::<u64>() / 1024,
+        hash_ms,
     })
+}
+
+/// The server's `password_hashing_seconds` sum and count, from its metrics; `None`
+/// where it has none.
+fn hashing_totals(app: &App) -> Option<(f64, u64)> {
+    let text = output("curl", &["-sf", &format!("{}/metrics", app.base)]).ok()?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    Some((
+        value("password_hashing_seconds_sum")?,
+        value("password_hashing_seconds_count")? as u64,
+    ))
 }
 
 fn wrk(connections: u32, seconds: u64, args: &[String]) -> Command {
@@ -1057,18 +1083,22 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
     }
     let row = |name: &str| ours.iter().find(|r| r.load == name);
     if let (Some(many), Some(lone)) = (row("login (8 clients)"), row("login, 1 client")) {
-        // A lone login is one hash and the login's own work: its time is the unit a
-        // core can repeat, so the cores allow cores / that many per second.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let ceiling = cores / lone.p50.as_secs_f64().max(1e-6);
-        let _ = writeln!(
-            out,
-            "\nLogins: {:.0}/s with 8 clients, {:.0}% of {cores} cores / a lone login's p50 \
-             ({} ms): {ceiling:.0}/s.",
-            many.rps,
-            100.0 * many.rps / ceiling,
-            ms(lone.p50)
-        );
+        // The issue's ceiling: cores / one argon2id hash, the hash timed by the server
+        // while logins came one at a time.
+        if let Some(hash_ms) = lone.hash_ms {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let ceiling = cores as f64 * 1000.0 / hash_ms;
+            let beside = many.hash_ms.map_or(String::new(), |ms| {
+                format!("; {ms:.1} ms each with 8 clients")
+            });
+            let _ = writeln!(
+                out,
+                "\nLogins: {:.0}/s with 8 clients, {:.0}% of {cores} cores / one hash \
+                 ({hash_ms:.1} ms{beside}): {ceiling:.0}/s.",
+                many.rps,
+                100.0 * many.rps / ceiling,
+            );
+        }
     }
     let pairs = [
         ("closed loop", CLOSED_IDLE, CLOSED_STORM),

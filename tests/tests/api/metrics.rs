@@ -79,6 +79,11 @@ db_test!(
             "{after}"
         );
         assert_eq!(sample(&after, "password_hashing_permits_in_use"), Some(0.0));
+        // And each took the time of an argon2id check (well over a millisecond).
+        let hashes = sample(&after, "password_hashing_seconds_count").unwrap_or(0.0);
+        let hashing = sample(&after, "password_hashing_seconds_sum").unwrap_or(0.0);
+        assert!(hashes >= 1.0, "{after}");
+        assert!(hashing / hashes > 0.001, "{after}");
         assert!(sample(&after, r#"db_pool_connections{state="max"}"#).is_some_and(|n| n >= 1.0));
         assert!(sample(&after, "db_pool_acquire_seconds_count").is_some_and(|n| n >= 1.0));
         assert_eq!(sample(&after, r#"mail_queue{state="failed"}"#), Some(0.0));
