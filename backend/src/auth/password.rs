@@ -326,9 +326,9 @@ impl Passwords {
 /// or 19 lowers the hashes' share, but a waking request still waited for the running
 /// hash's slice (measured on 2 cores beside a 32-client login storm, a paced
 /// `/auth/me` probe: p99 16-143 ms at nice 10, 6-8 ms in `SCHED_IDLE`, logins per
-/// second the same). Hashing loses nothing while nothing else wants the CPU; on a
-/// host kept busy by other work, logins wait for their turn and past the queue wait
-/// get a 503 with `Retry-After`, rather than slowing everything else down.
+/// second the same). Hashing loses nothing while nothing else wants the CPU. On a
+/// host kept busy by other work the hashes crawl instead of slowing that work down,
+/// and logins waiting for a slot get a 503 with `Retry-After` after the queue wait.
 struct HashThreads {
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }
