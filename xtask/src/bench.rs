@@ -816,7 +816,7 @@ fn loads(app: &App, login: &Path) -> Vec<(&'static str, u32, Vec<String>)> {
                 get("/api/v1/auth/login"),
             ],
         ),
-        // One at a time: about one hash and the login's own work, the ceiling's unit.
+        // One at a time: the server's hash time during it is the ceiling's unit.
         (
             "login, 1 client",
             1,
