@@ -278,19 +278,41 @@ db_test!(audit_filters_and_access, |db| async move {
     );
 });
 
-/// Writes `n` login events straight into the trail (the API would take minutes): half
-/// at one instant and half at the next, so pages cut through runs of equal times.
-async fn seed_events(app: &TestApp, db: Backend, n: u32) -> sea_orm::DatabaseConnection {
-    // Each database's own spelling of a stored time (sqlx writes RFC 3339 on SQLite).
-    let (early, late) = match db {
-        Backend::Mysql => ("2026-11-01 10:00:00", "2026-11-01 10:00:01"),
-        Backend::Sqlite => ("2026-11-01T10:00:00+00:00", "2026-11-01T10:00:01+00:00"),
+/// Writes `n` events straight into the trail (the API would take minutes): one in
+/// `one_in` is bulk's login on the first of November, the first half of them at one
+/// instant and the rest at the next (so pages cut through runs of equal times), and
+/// the others are other people's logouts a month earlier.
+async fn seed_events(
+    app: &TestApp,
+    db: Backend,
+    n: u32,
+    one_in: u32,
+) -> sea_orm::DatabaseConnection {
+    // Each database's own spelling of a stored time (sqlx writes RFC 3339 on SQLite)
+    // and of a name made of a number.
+    let (early, late, october, name) = match db {
+        Backend::Mysql => (
+            "2026-11-01 10:00:00",
+            "2026-11-01 10:00:01",
+            "2026-10-01 10:00:00",
+            "CONCAT('user', i % 997)",
+        ),
+        Backend::Sqlite => (
+            "2026-11-01T10:00:00+00:00",
+            "2026-11-01T10:00:01+00:00",
+            "2026-10-01T10:00:00+00:00",
+            "'user' || (i % 997)",
+        ),
     };
     let insert = format!(
         "INSERT INTO audit_events (at, actor_name, action, target_name, outcome, repeats) \
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
-         SELECT CASE WHEN i * 2 <= {n} THEN '{early}' ELSE '{late}' END, \
-         'bulk', 'login', 'bulk', 'success', 1 FROM n"
+         SELECT CASE WHEN i % {one_in} <> 0 THEN '{october}' \
+                     WHEN i * 2 <= {n} THEN '{early}' ELSE '{late}' END, \
+         CASE WHEN i % {one_in} = 0 THEN 'bulk' ELSE {name} END, \
+         CASE WHEN i % {one_in} = 0 THEN 'login' ELSE 'logout' END, \
+         CASE WHEN i % {one_in} = 0 THEN 'bulk' ELSE {name} END, \
+         'success', 1 FROM n"
     );
     bulk_insert(app, db, "audit_events", &insert).await
 }
@@ -300,7 +322,7 @@ db_test!(
     |db| async move {
         let app = TestApp::spawn(db).await;
         let (admin, _) = app.admin().await;
-        let _database = seed_events(&app, db, 10_050).await;
+        let _database = seed_events(&app, db, 10_050, 1).await;
         let page_of = |query: String| {
             let admin = admin.clone();
             async move {
@@ -368,34 +390,10 @@ db_test!(
 db_test!(every_trail_query_is_served_by_an_index, |db| async move {
     use sea_orm::{DbBackend, QueryTrait};
     let app = TestApp::spawn(db).await;
-    // One event in fifty is bulk's login on the first of November; the rest are
-    // other people's logouts a month earlier. The filters below are selective, as
-    // they are in a real trail: a filter that matched every row would leave the
-    // planner free to prefer a scan, and the plan would prove nothing.
-    let (november, october, actor, target) = match db {
-        Backend::Mysql => (
-            "2026-11-01 10:00:00",
-            "2026-10-01 10:00:00",
-            "CONCAT('user', i % 997)",
-            "CONCAT('user', i % 991)",
-        ),
-        Backend::Sqlite => (
-            "2026-11-01T10:00:00+00:00",
-            "2026-10-01T10:00:00+00:00",
-            "'user' || (i % 997)",
-            "'user' || (i % 991)",
-        ),
-    };
-    let insert = format!(
-        "INSERT INTO audit_events (at, actor_name, action, target_name, outcome, repeats) \
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050) \
-         SELECT CASE WHEN i % 50 = 0 THEN '{november}' ELSE '{october}' END, \
-         CASE WHEN i % 50 = 0 THEN 'bulk' ELSE {actor} END, \
-         CASE WHEN i % 50 = 0 THEN 'login' ELSE 'logout' END, \
-         CASE WHEN i % 50 = 0 THEN 'bulk' ELSE {target} END, \
-         'success', 1 FROM n"
-    );
-    let database = bulk_insert(&app, db, "audit_events", &insert).await;
+    // The filters below are selective, as in a real trail: a filter matching every
+    // row would leave the planner free to prefer a scan, and the plan would prove
+    // nothing.
+    let database = seed_events(&app, db, 10_050, 50).await;
     let backend = match db {
         Backend::Mysql => DbBackend::MySql,
         Backend::Sqlite => DbBackend::Sqlite,
