@@ -82,11 +82,15 @@ fn counter_of(known_device: Option<&str>, user_id: i32) -> Counter<'_> {
     known_device.map_or(Counter::Account(user_id), Counter::Device)
 }
 
-/// A password proved right: the account, and the known device it came from.
+/// A login proved right: the account, and the known device it came from.
 #[derive(Debug)]
 pub struct Checked {
     pub user: user::Model,
     pub known_device: Option<String>,
+    /// Whether the attempt holds a lockout reservation (a password or a code was
+    /// checked): the login's commit settles it, and a login the database could not
+    /// complete gives it back.
+    pub reserved: bool,
 }
 
 /// How a login with the right password ends: a session, or a second step first.
@@ -256,6 +260,7 @@ impl Auth {
             (Some(user), Verdict::Matches) => {
                 let user = self.accept(user, &password, counter).await?;
                 Ok(Checked {
+                    reserved: !mfa::enabled(&user),
                     user,
                     known_device: device.map(|d| d.token_hash),
                 })
@@ -336,10 +341,12 @@ impl Auth {
         txn.commit().await
     }
 
-    /// The attempt is settled: clear the count before anything else can fail.
+    /// A right password. Its reservation stays for the login's commit to settle
+    /// ([`Auth::complete_login`]), unless a second factor is still to come; a legacy
+    /// hash is replaced.
     async fn accept(
         &self,
-        mut user: user::Model,
+        user: user::Model,
         password: &SecretString,
         counter: Counter<'_>,
     ) -> Result<user::Model, AuthError> {
@@ -349,12 +356,6 @@ impl Auth {
         // guessing codes five at a time between right passwords still locks it.
         if mfa::enabled(&user) {
             lockout::refund(&self.db, &self.lockout, counter).await?;
-        } else {
-            user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
-            if matches!(counter, Counter::Account(_)) {
-                user.failed_logins = 0;
-                user.locked_until = None;
-            }
         }
         let stored = user.password_hash.clone();
         if password::needs_rehash(&stored) {
@@ -450,28 +451,36 @@ impl Auth {
             None => None,
         };
         let known_device = device.map(|d| d.token_hash);
-        let counter = counter_of(known_device.as_deref(), user.id);
-        let mut user = user;
-        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
-        let checked = Checked { user, known_device };
+        let checked = Checked {
+            user,
+            known_device,
+            reserved: false,
+        };
         self.complete_login(checked, client, SessionKind::Cookie)
             .await
     }
 
-    /// The last step of every login: the device is remembered (a new one gets a
-    /// token), a session opened, the login audited.
+    /// The last step of every login: the lockout counter it came through cleared and
+    /// the login time recorded, the device remembered (a new one gets a token), a
+    /// session opened and the login audited, in one commit.
     pub async fn complete_login(
         &self,
         checked: Checked,
         client: &ClientInfo,
         kind: SessionKind,
     ) -> Result<(LoggedIn, Session, String), AuthError> {
-        let Checked { user, known_device } = checked;
-        // One transaction, one commit: the device, the session and the audit event
-        // are written together or not at all.
+        let Checked {
+            mut user,
+            known_device,
+            reserved,
+        } = checked;
+        let counter = counter_of(known_device.as_deref(), user.id);
+        // One transaction, one commit: the counter settled, the device, the session
+        // and the audit event are written together or not at all.
         let lifetimes = self.lifetimes;
         let opened = crate::db::retry_conflicts(|| async {
             let txn = crate::db::begin_write(&self.db).await?;
+            let logged_in_at = lockout::succeeded(&txn, user.id, counter).await?;
             let (device_hash, new_device_token) = match &known_device {
                 Some(hash) => (hash.clone(), None),
                 None => {
@@ -487,10 +496,26 @@ impl Auth {
                 .insert(&txn, client)
                 .await?;
             txn.commit().await?;
-            Ok::<_, sea_orm::DbErr>((device_hash, new_device_token, session))
+            Ok::<_, sea_orm::DbErr>((logged_in_at, device_hash, new_device_token, session))
         })
-        .await?;
-        let (device_hash, new_device_token, session) = opened;
+        .await;
+        let (logged_in_at, device_hash, new_device_token, session) = match opened {
+            Ok(opened) => opened,
+            Err(failed) => {
+                // Our fault, not the client's: the attempt must not count.
+                if reserved
+                    && let Err(error) = lockout::refund(&self.db, &self.lockout, counter).await
+                {
+                    tracing::warn!(user_id = user.id, %error, "lockout reservation not given back");
+                }
+                return Err(failed.into());
+            }
+        };
+        user.last_login_at = Some(logged_in_at);
+        if matches!(counter, Counter::Account(_)) {
+            user.failed_logins = 0;
+            user.locked_until = None;
+        }
         // The caps, once committed (see `session::open`). The login stands if this
         // fails: the next one ends what is beyond them.
         let capped = async {
@@ -565,9 +590,9 @@ impl Auth {
             }
             return Err(MfaError::WrongCode.into());
         }
-        let mut user = user;
-        user.last_login_at = Some(lockout::succeeded(&self.db, user.id, counter).await?);
         if !self.mfa.finish(&challenge).await? {
+            // A parallel attempt with the same challenge finished it first.
+            lockout::refund(&self.db, &self.lockout, counter).await?;
             return Err(MfaError::ChallengeGone.into());
         }
         if let SecondFactor::RecoveryCode(_) = factor {
@@ -579,6 +604,7 @@ impl Auth {
         let checked = Checked {
             user,
             known_device: challenge.device_hash,
+            reserved: true,
         };
         let (logged_in, session, token) =
             self.complete_login(checked, client, challenge.kind).await?;
