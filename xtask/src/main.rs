@@ -142,7 +142,7 @@ fn test(lint: bool) -> anyhow::Result<()> {
         ensure_cargo_deny()?;
         // Licences, banned crates and sources need no network (advisories would).
         cargo(&["deny", "check", "licenses", "bans", "sources"])?;
-        let docs = Command::new("cargo")
+        let docs = tool("cargo")
             .args(["doc", "--workspace", "--no-deps"])
             .env("RUSTDOCFLAGS", "-D warnings")
             .status()
@@ -177,7 +177,7 @@ fn cluster() -> anyhow::Result<()> {
 }
 
 fn openapi(root: &Path) -> anyhow::Result<()> {
-    let output = Command::new("cargo")
+    let output = tool("cargo")
         .args(["run", "--quiet", "-p", "backend", "--", "openapi"])
         .output()
         .context("running `backend openapi`")?;
@@ -207,7 +207,7 @@ fn ensure_nextest() -> anyhow::Result<()> {
 }
 
 fn ensure_cargo_deny() -> anyhow::Result<()> {
-    let version = Command::new("cargo")
+    let version = tool("cargo")
         .args(["deny", "--version"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
@@ -306,7 +306,7 @@ fn build_frontend() -> anyhow::Result<()> {
     }
     let tool_path = ensure_frontend_tools(&root)?;
     println!("xtask: building the browser app (trunk build --release)");
-    let status = Command::new("trunk")
+    let status = tool("trunk")
         .args(["build", "--release", "--offline", "--skip-version-check"])
         .current_dir(root.join("frontend"))
         .env("PATH", tool_path)
@@ -555,8 +555,32 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     run_cmd("cargo", args)
 }
 
+/// `program`, without the variables `cargo run` gave this process about the xtask
+/// package (`CARGO_PKG_NAME=xtask`, `CARGO_MANIFEST_DIR`, ...). Cargo passes a
+/// build script's own values to it, but fingerprints what its own environment holds
+/// for each variable the script watches (ring's watches these): with them, every
+/// switch between `cargo xtask ...` and a plain `cargo build` rebuilt ring and
+/// everything above it, five minutes of release build each time.
+fn tool(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let leaked = name.to_str().is_some_and(|name| {
+            name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    name,
+                    "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+                )
+        });
+        if leaked {
+            command.env_remove(&name);
+        }
+    }
+    command
+}
+
 fn run_cmd(program: &str, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new(program)
+    let status = tool(program)
         .args(args)
         .status()
         .with_context(|| format!("could not start {program}"))?;
@@ -567,7 +591,7 @@ fn run_cmd(program: &str, args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
+    tool(program)
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
