@@ -591,8 +591,11 @@ impl Auth {
             return Err(MfaError::WrongCode.into());
         }
         if !self.mfa.finish(&challenge).await? {
-            // A parallel attempt with the same challenge finished it first.
-            lockout::refund(&self.db, &self.lockout, counter).await?;
+            // A parallel attempt with the same challenge finished it first: this one
+            // was right, so it must not count.
+            if let Err(error) = lockout::refund(&self.db, &self.lockout, counter).await {
+                tracing::warn!(user_id = user.id, %error, "lockout reservation not given back");
+            }
             return Err(MfaError::ChallengeGone.into());
         }
         if let SecondFactor::RecoveryCode(_) = factor {
