@@ -135,6 +135,54 @@ fn create_admin_then_migrate_is_idempotent() {
 }
 
 #[test]
+fn hash_speed_times_one_hash_then_one_per_core() {
+    let dir = temp_dir();
+    let out = backend(&dir, &[], &["hash-speed", "--seconds", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(
+        lines[0],
+        format!("$argon2id$v=19$m=19456,t=2,p=1$... on {cores} cores")
+    );
+    // "N at once: 14.61 ms per hash (median), 68.2 hashes/s[, 98% of ...]"
+    let figures = |line: &str, at_once: usize| -> (f64, f64) {
+        let rest = line
+            .strip_prefix(&format!("{at_once} at once: "))
+            .unwrap_or_else(|| panic!("{line}"));
+        let number = |s: &str| s.split(' ').next().unwrap().parse::<f64>().unwrap();
+        let (ms, rate) = rest.split_once(" per hash (median), ").unwrap();
+        (number(ms), number(rate))
+    };
+    let (one_ms, one_rate) = figures(lines[1], 1);
+    let (all_ms, all_rate) = figures(lines[2], cores);
+    // 19 MiB written twice take a millisecond at the very least; one at a time, no
+    // more hashes finish in a second than fit in it. (No upper bound: beside the
+    // other tests the hashing threads, in the idle class, may crawl.)
+    assert!(one_ms >= 1.0 && all_ms >= 1.0, "{stdout}");
+    assert!(
+        one_rate > 0.0 && one_rate <= 1.5 * 1000.0 / one_ms,
+        "{stdout}"
+    );
+    assert!(all_rate > 0.0, "{stdout}");
+    assert!(
+        lines[2].ends_with(&format!("of {cores} cores / one hash")),
+        "{stdout}"
+    );
+
+    let refused = backend(&dir, &[], &["hash-speed", "--seconds", "0"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8(refused.stderr)
+            .unwrap()
+            .contains("--seconds")
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn openapi_prints_the_committed_spec() {
     let out = backend(&temp_dir(), &[], &["openapi"]);
     assert!(out.status.success());

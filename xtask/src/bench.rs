@@ -70,6 +70,8 @@ pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
         machine()
     );
     for &db in &options.databases {
+        // Before the server starts, so that nothing else runs beside the hashes.
+        let hashes_alone = hash_speed(root)?;
         let ours = App::ours(root, db, options.accounts)?;
         let table = run_loads(&ours, options.seconds)?;
         drop(ours);
@@ -81,7 +83,7 @@ pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
         } else {
             None
         };
-        let text = render(db, &table, peer.as_deref());
+        let text = render(db, &table, peer.as_deref(), &hashes_alone);
         println!("{text}");
         report.push_str(&text);
     }
@@ -89,6 +91,18 @@ pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
     std::fs::write(&path, &report)?;
     println!("written to {}", path.display());
     Ok(())
+}
+
+/// `backend hash-speed`: what the machine's cores hash with no server around, one
+/// at a time and then all at once (the two lines after its first), to set beside
+/// the logins.
+fn hash_speed(root: &Path) -> anyhow::Result<Vec<String>> {
+    let binary = root.join("target/release/backend");
+    let binary = binary
+        .to_str()
+        .context("the target directory's path is not UTF-8")?;
+    let text = output(binary, &["hash-speed", "--seconds", "10"])?;
+    Ok(text.lines().skip(1).map(str::to_owned).collect())
 }
 
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -1036,7 +1050,7 @@ fn parse_wrk(text: &str) -> Option<(u64, f64, Duration, Duration, u64)> {
     ))
 }
 
-fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
+fn render(db: Db, ours: &[Row], peer: Option<&[Row]>, hashes_alone: &[String]) -> String {
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
     let mut out = format!("\n## {}\n\n", db.name());
     out.push_str("| load | req/s | p50 ms | p99 ms | errors | CPU ms/req | peak RSS MiB |");
@@ -1081,6 +1095,14 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&summary(ours, hashes_alone));
+    out
+}
+
+/// The lines under a table: logins against the ceiling, the probe's ratios,
+/// and what the cores hashed alone.
+fn summary(ours: &[Row], hashes_alone: &[String]) -> String {
+    let mut out = String::new();
     let row = |name: &str| ours.iter().find(|r| r.load == name);
     if let (Some(many), Some(lone)) = (row("login (8 clients)"), row("login, 1 client")) {
         // The ceiling: cores / one argon2id hash, the hash timed by the server
@@ -1099,6 +1121,13 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>) -> String {
                 100.0 * many.rps / ceiling,
             );
         }
+    }
+    if !hashes_alone.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThe hashes alone, before the server started (`backend hash-speed`): {}.",
+            hashes_alone.join("; ")
+        );
     }
     let pairs = [
         ("closed loop", CLOSED_IDLE, CLOSED_STORM),

@@ -265,6 +265,38 @@ impl Passwords {
         .await
     }
 
+    /// Hashes with today's parameters for `window`, `at_once` hashes at a time, and
+    /// times each (`backend hash-speed`). With one per core at once and nothing else
+    /// running, the rate is the most logins a second this machine can check.
+    pub async fn speed(
+        &self,
+        at_once: usize,
+        window: std::time::Duration,
+    ) -> Result<HashSpeed, HashError> {
+        let started = std::time::Instant::now();
+        let loops = (0..at_once.max(1)).map(|_| async {
+            let mut times = Vec::new();
+            while started.elapsed() < window {
+                let secret = SecretString::from("hash-speed".to_owned());
+                let (_, took) = self.verify_timed(Lane::General, secret, None).await?;
+                times.push(took);
+            }
+            Ok::<_, HashError>(times)
+        });
+        let mut times: Vec<_> = futures::future::try_join_all(loops)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let elapsed = started.elapsed();
+        times.sort_unstable();
+        Ok(HashSpeed {
+            at_once: at_once.max(1),
+            per_second: times.len() as f64 / elapsed.as_secs_f64(),
+            median: times.get(times.len() / 2).copied().unwrap_or_default(),
+        })
+    }
+
     async fn permit(&self, lane: Lane) -> Result<OwnedSemaphorePermit, HashError> {
         let acquire = async {
             match lane {
@@ -317,6 +349,16 @@ impl Passwords {
             .context("password hashing task failed")??;
         Ok(result)
     }
+}
+
+/// What [`Passwords::speed`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct HashSpeed {
+    pub at_once: usize,
+    /// Hashes finished per second, all of them together.
+    pub per_second: f64,
+    /// The median time of one hash on its thread.
+    pub median: std::time::Duration,
 }
 
 /// The threads that hash, one per permit, started once and kept. They run in Linux's
