@@ -56,6 +56,9 @@ struct Row {
     /// The mean time of a password hash during the load, from the server's metrics
     /// (`None` where it hashed nothing, or has no such metric: the peer).
     hash_ms: Option<f64>,
+    /// The share of the machine's CPU time the hypervisor gave to others during the
+    /// load (steal, from `/proc/stat`): on a shared host, how far to trust the row.
+    steal_pct: f64,
 }
 
 pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
@@ -101,8 +104,16 @@ fn hash_speed(root: &Path) -> anyhow::Result<Vec<String>> {
     let binary = binary
         .to_str()
         .context("the target directory's path is not UTF-8")?;
+    let before = host_ticks();
     let text = output(binary, &["hash-speed", "--seconds", "10"])?;
-    Ok(text.lines().skip(1).map(str::to_owned).collect())
+    let mut lines: Vec<String> = text.lines().skip(1).map(str::to_owned).collect();
+    if let (Some((steal0, all0)), Some((steal1, all1))) = (before, host_ticks())
+        && all1 > all0
+    {
+        let steal = 100.0 * steal1.saturating_sub(steal0) as f64 / (all1 - all0) as f64;
+        lines.push(format!("host steal {steal:.1}%"));
+    }
+    Ok(lines)
 }
 
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -866,6 +877,7 @@ fn measure(
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     }
     let cpu_before: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
+    let host_before = host_ticks();
     let hashes_before = hashing_totals(app);
     let storm = match beside {
         Some(storm) => Some(wrk(32, seconds + 2, storm).spawn()?),
@@ -880,6 +892,7 @@ fn measure(
         None => None,
     };
     let cpu_after: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
+    let host_after = host_ticks();
     let hash_ms = match (hashes_before, hashing_totals(app)) {
         (Some((sum0, n0)), Some((sum1, n1))) if n1 > n0 => {
             Some((sum1 - sum0) * 1000.0 / (n1 - n0) as f64)
@@ -909,6 +922,12 @@ fn measure(
         cpu_ms_per_req: cpu_ms / served.max(1) as f64,
         peak_rss_mib: pids.iter().map(|&p| peak_rss_kib(p)).sum::<u64>() / 1024,
         hash_ms,
+        steal_pct: match (host_before, host_after) {
+            (Some((steal0, all0)), Some((steal1, all1))) if all1 > all0 => {
+                100.0 * steal1.saturating_sub(steal0) as f64 / (all1 - all0) as f64
+            }
+            _ => 0.0,
+        },
     })
 }
 
@@ -967,6 +986,20 @@ fn processes(pid: u32) -> Vec<u32> {
         i += 1;
     }
     all
+}
+
+/// The machine's steal ticks and all its ticks so far (the `cpu` line of
+/// `/proc/stat`: user nice system idle iowait irq softirq steal ...).
+fn host_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    Some((*ticks.get(7)?, ticks.iter().sum()))
 }
 
 fn cpu_ticks(pid: u32) -> u64 {
@@ -1053,12 +1086,14 @@ fn parse_wrk(text: &str) -> Option<(u64, f64, Duration, Duration, u64)> {
 fn render(db: Db, ours: &[Row], peer: Option<&[Row]>, hashes_alone: &[String]) -> String {
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
     let mut out = format!("\n## {}\n\n", db.name());
-    out.push_str("| load | req/s | p50 ms | p99 ms | errors | CPU ms/req | peak RSS MiB |");
+    out.push_str(
+        "| load | req/s | p50 ms | p99 ms | errors | CPU ms/req | peak RSS MiB | host steal % |",
+    );
     if peer.is_some() {
         out.push_str(" peer req/s | peer p99 ms | peer CPU ms/req | peer RSS MiB | req/s ratio |");
     }
     out.push('\n');
-    out.push_str("|---|---|---|---|---|---|---|");
+    out.push_str("|---|---|---|---|---|---|---|---|");
     if peer.is_some() {
         out.push_str("---|---|---|---|---|");
     }
@@ -1067,14 +1102,15 @@ fn render(db: Db, ours: &[Row], peer: Option<&[Row]>, hashes_alone: &[String]) -
         let other = peer.map(|p| p.iter().find(|r| r.load == row.load));
         let _ = write!(
             out,
-            "| {} | {:.0} | {} | {} | {} | {:.2} | {} |",
+            "| {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.1} |",
             row.load,
             row.rps,
             ms(row.p50),
             ms(row.p99),
             row.errors,
             row.cpu_ms_per_req,
-            row.peak_rss_mib
+            row.peak_rss_mib,
+            row.steal_pct
         );
         if matches!(other, Some(None)) {
             out.push_str(" (no such endpoint) | - | - | - | - |");
