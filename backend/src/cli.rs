@@ -41,7 +41,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct HashSpeed {
-    /// How long each of the two measurements runs.
+    /// How long each of the two measurements runs in all (one at a time, then one
+    /// per core at once), split into five alternating rounds.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub seconds: u64,
 }

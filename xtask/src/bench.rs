@@ -107,10 +107,7 @@ fn hash_speed(root: &Path) -> anyhow::Result<Vec<String>> {
     let before = host_ticks();
     let text = output(binary, &["hash-speed", "--seconds", "10"])?;
     let mut lines: Vec<String> = text.lines().skip(1).map(str::to_owned).collect();
-    if let (Some((steal0, all0)), Some((steal1, all1))) = (before, host_ticks())
-        && all1 > all0
-    {
-        let steal = 100.0 * steal1.saturating_sub(steal0) as f64 / (all1 - all0) as f64;
+    if let Some(steal) = steal_pct(before, host_ticks()) {
         lines.push(format!("host steal {steal:.1}%"));
     }
     Ok(lines)
@@ -922,12 +919,7 @@ fn measure(
         cpu_ms_per_req: cpu_ms / served.max(1) as f64,
         peak_rss_mib: pids.iter().map(|&p| peak_rss_kib(p)).sum::<u64>() / 1024,
         hash_ms,
-        steal_pct: match (host_before, host_after) {
-            (Some((steal0, all0)), Some((steal1, all1))) if all1 > all0 => {
-                100.0 * steal1.saturating_sub(steal0) as f64 / (all1 - all0) as f64
-            }
-            _ => 0.0,
-        },
+        steal_pct: steal_pct(host_before, host_after).unwrap_or_default(),
     })
 }
 
@@ -1000,6 +992,12 @@ fn host_ticks() -> Option<(u64, u64)> {
         .filter_map(|v| v.parse().ok())
         .collect();
     Some((*ticks.get(7)?, ticks.iter().sum()))
+}
+
+/// The share of the machine's time stolen between two [`host_ticks`] readings.
+fn steal_pct(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Option<f64> {
+    let ((steal0, all0), (steal1, all1)) = (before?, after?);
+    (all1 > all0).then(|| 100.0 * steal1.saturating_sub(steal0) as f64 / (all1 - all0) as f64)
 }
 
 fn cpu_ticks(pid: u32) -> u64 {

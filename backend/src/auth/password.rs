@@ -291,7 +291,6 @@ impl Passwords {
         let elapsed = started.elapsed();
         times.sort_unstable();
         Ok(HashSpeed {
-            at_once: at_once.max(1),
             per_second: times.len() as f64 / elapsed.as_secs_f64(),
             median: times.get(times.len() / 2).copied().unwrap_or_default(),
         })
@@ -354,7 +353,6 @@ impl Passwords {
 /// What [`Passwords::speed`] measured.
 #[derive(Debug, Clone, Copy)]
 pub struct HashSpeed {
-    pub at_once: usize,
     /// Hashes finished per second, all of them together.
     pub per_second: f64,
     /// The median time of one hash on its thread.
