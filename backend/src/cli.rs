@@ -163,7 +163,7 @@ async fn hash_speed(args: HashSpeed) -> anyhow::Result<()> {
         100.0 * all.per_second / ceiling
     });
     let share = median(shares.collect());
-    let ms = |speeds: &[password::HashSpeed]| {
+    let ms = |speeds: &[password::SpeedRun]| {
         median(
             speeds
                 .iter()
@@ -172,7 +172,7 @@ async fn hash_speed(args: HashSpeed) -> anyhow::Result<()> {
         )
     };
     let rate =
-        |speeds: &[password::HashSpeed]| median(speeds.iter().map(|s| s.per_second).collect());
+        |speeds: &[password::SpeedRun]| median(speeds.iter().map(|s| s.per_second).collect());
     println!(
         "1 at once: {:.2} ms per hash (median), {:.1} hashes/s",
         ms(&one),

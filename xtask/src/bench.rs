@@ -100,7 +100,7 @@ pub fn bench(root: &Path, options: &Options) -> anyhow::Result<()> {
 /// at a time and then all at once (the two lines after its first), to set beside
 /// the logins.
 fn hash_speed(root: &Path) -> anyhow::Result<Vec<String>> {
-    let binary = root.join("target/release/backend");
+    let binary = release_binary(root);
     let binary = binary
         .to_str()
         .context("the target directory's path is not UTF-8")?;
@@ -111,6 +111,11 @@ fn hash_speed(root: &Path) -> anyhow::Result<Vec<String>> {
         lines.push(format!("host steal {steal:.1}%"));
     }
     Ok(lines)
+}
+
+/// The server `cargo build --release` made.
+fn release_binary(root: &Path) -> PathBuf {
+    root.join("target/release/backend")
 }
 
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -188,7 +193,7 @@ impl App {
         let dir = temp_dir("um-bench")?;
         let (url, mut cleanup) = fresh_database(db, &dir)?;
         cleanup.push(Cleanup::Dir(dir.clone()));
-        let binary = root.join("target/release/backend");
+        let binary = release_binary(root);
         let port = free_port()?;
         let env = |command: &mut Command| {
             command

@@ -272,7 +272,7 @@ impl Passwords {
         &self,
         at_once: usize,
         window: std::time::Duration,
-    ) -> Result<HashSpeed, HashError> {
+    ) -> Result<SpeedRun, HashError> {
         let started = std::time::Instant::now();
         let loops = (0..at_once.max(1)).map(|_| async {
             let mut times = Vec::new();
@@ -290,7 +290,7 @@ impl Passwords {
             .collect();
         let elapsed = started.elapsed();
         times.sort_unstable();
-        Ok(HashSpeed {
+        Ok(SpeedRun {
             per_second: times.len() as f64 / elapsed.as_secs_f64(),
             median: times.get(times.len() / 2).copied().unwrap_or_default(),
         })
@@ -350,9 +350,9 @@ impl Passwords {
     }
 }
 
-/// What [`Passwords::speed`] measured.
+/// What one run of [`Passwords::speed`] measured.
 #[derive(Debug, Clone, Copy)]
-pub struct HashSpeed {
+pub struct SpeedRun {
     /// Hashes finished per second, all of them together.
     pub per_second: f64,
     /// The median time of one hash on its thread.
